@@ -1,0 +1,26 @@
+"""Exceptions and warnings raised by fpcheck.
+
+Every error says what was wrong and what to change.  They subclass the
+built-in exception a caller would naturally catch (``ValueError`` for bad
+input), so ``except ValueError`` keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = ["FPCheckError", "InputError", "NotAffineError", "UnknownNameError"]
+
+
+class FPCheckError(Exception):
+    """Base class of every exception fpcheck raises on purpose."""
+
+
+class InputError(FPCheckError, ValueError):
+    """An argument has the wrong shape, value or type (NaN, inf, not positive definite, ...)."""
+
+
+class NotAffineError(FPCheckError, TypeError):
+    """A closed-form transition kernel was asked of a process that has none."""
+
+
+class UnknownNameError(FPCheckError, LookupError):
+    """A name that is not in the registry; the message lists the known ones."""

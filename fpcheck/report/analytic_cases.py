@@ -149,16 +149,18 @@ def _density_panels(process_name: str, quick: bool) -> CaseResult:
 
     for name in data_2d:
         truth = ExactMarginals(process, problems.data(name))
-        fig, axs = plt.subplots(1, len(fracs_2d), figsize=(3.3 * len(fracs_2d), 3.3), squeeze=False)
+        fig, axs = plt.subplots(
+            1, len(fracs_2d), figsize=(3.3 * len(fracs_2d), 3.5), squeeze=False, constrained_layout=True
+        )
         for ax, frac in zip(axs[0], fracs_2d):
             t = frac * process.T
             q = truth.at(t)
-            half = max(3.5, 3.0 * float(np.sqrt(np.trace(q.cov()) / 2)))
+            half = float(np.ceil(max(3.5, 3.0 * np.sqrt(np.trace(q.cov()) / 2))))
             g = np.linspace(-half, half, 161)
             X, Y = np.meshgrid(g, g, indexing="xy")
             Z = q.pdf(np.column_stack([X.ravel(), Y.ravel()])).reshape(X.shape)
             ax.imshow(Z, origin="lower", extent=(-half, half, -half, half), cmap="viridis")
-            ax.set(title=f"t = {t:.3g}", xticks=[-half, 0, half], yticks=[-half, 0, half])
+            ax.set(title=f"t = {t:.3g}", xticks=[-half, 0, half], yticks=[-half, 0, half], xlabel="x1", ylabel="x2")
             rows.append([name, t, *_mass(q, 801)])
         fig.suptitle(f"{name} under {process_name}")
         figures.append((f"density-{name}", fig))

@@ -59,10 +59,10 @@ _REGISTRY: dict[str, Case] = {}
 
 
 def register(section: str, case_id: str, title: str) -> Callable:
-    """Decorator: register ``run(quick) -> CaseResult`` as the case ``section/case_id``."""
+    """Decorator: register ``run(quick) -> CaseResult`` under ``section`` as ``<section-slug>/<case_id>``."""
 
     def wrap(run: Callable[[bool], CaseResult]) -> Callable[[bool], CaseResult]:
-        key = f"{section}/{case_id}"
+        key = f"{section.lower().replace(' ', '-')}/{case_id}"
         if key in _REGISTRY:
             raise ValueError(f"case {key!r} is registered twice")
         _REGISTRY[key] = Case(key, section, title, run)

@@ -110,11 +110,46 @@ def _weights(weights, k: int | None = None) -> np.ndarray:
     if np.any(w < 0):
         raise InputError("weights must be non-negative")
     if abs(w.sum() - 1.0) > 1e-10:
-        raise InputError(f"weights must sum to one, they sum to {w.sum()!r}")
+        raise InputError(f"weights must sum to one, they sum to {float(w.sum())!r}")
     return w / w.sum()
 
 
-class GaussianMixture(Distribution):
+class _Mixture(Distribution):
+    """A mixture evaluated through per-component log-terms, in blocks of points to bound memory.
+
+    Subclasses give ``_log_terms(x) -> (terms (n, K), aux)`` with
+    ``terms[:, k] = log w_k + log p_k(x)``, and ``_score_block(terms, aux) -> (n, d)``.
+    """
+
+    weights: np.ndarray
+
+    def _log_terms(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def _score_block(self, terms: np.ndarray, aux: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def logpdf(self, x) -> np.ndarray:
+        x = self._x(x)
+        out = np.empty(x.shape[0])
+        for lo in range(0, x.shape[0], _CHUNK):
+            out[lo : lo + _CHUNK] = special.logsumexp(self._log_terms(x[lo : lo + _CHUNK])[0], axis=1)
+        return out
+
+    def score(self, x) -> np.ndarray:
+        x = self._x(x)
+        out = np.empty_like(x)
+        for lo in range(0, x.shape[0], _CHUNK):
+            out[lo : lo + _CHUNK] = self._score_block(*self._log_terms(x[lo : lo + _CHUNK]))
+        return out
+
+    def responsibilities(self, x) -> np.ndarray:
+        r"""Posterior component probabilities :math:`r_k(x) = w_k p_k(x) / p(x)`, shape ``(n, K)``."""
+        with np.errstate(invalid="ignore"):
+            return special.softmax(self._log_terms(self._x(x))[0], axis=1)
+
+
+class GaussianMixture(_Mixture):
     r"""A Gaussian mixture :math:`p(x) = \sum_k w_k \mathcal{N}(x;\ m_k, S_k)` in ``d`` dimensions.
 
     Parameters
@@ -148,7 +183,7 @@ class GaussianMixture(Distribution):
         w = _weights(weights, k)
         asym = np.abs(covs - covs.transpose(0, 2, 1)).max(initial=0.0)
         if asym > 1e-10 * max(1.0, np.abs(covs).max()):
-            raise InputError(f"covs must be symmetric (largest asymmetry {asym:.3g})")
+            raise InputError(f"covs must be symmetric (largest asymmetry {asym:.3g}); pass (S + S.T) / 2 if that is round-off")
         covs = 0.5 * (covs + covs.transpose(0, 2, 1))
         keep = w > 0
         self.weights, self.means, self.covs = w[keep], means[keep], covs[keep]
@@ -160,7 +195,8 @@ class GaussianMixture(Distribution):
             except np.linalg.LinAlgError:
                 eig = np.linalg.eigvalsh(S).min()
                 raise InputError(
-                    f"covariance of component {i} is not positive definite (smallest eigenvalue {eig:.3g})"
+                    f"covariance of component {i} is not positive definite (smallest eigenvalue {eig:.3g}); "
+                    "each covariance must be symmetric with positive eigenvalues"
                 ) from None
         self._chol_inv = np.linalg.inv(self._chol)
         self._log_norm = (
@@ -190,28 +226,9 @@ class GaussianMixture(Distribution):
         z = np.einsum("kij,nkj->nki", self._chol_inv, x[:, None, :] - self.means[None])
         return self._log_norm - 0.5 * np.einsum("nki,nki->nk", z, z), z
 
-    def logpdf(self, x) -> np.ndarray:
-        x = self._x(x)
-        out = np.empty(x.shape[0])
-        for lo in range(0, x.shape[0], _CHUNK):
-            terms, _ = self._log_terms(x[lo : lo + _CHUNK])
-            out[lo : lo + _CHUNK] = special.logsumexp(terms, axis=1)
-        return out
-
-    def score(self, x) -> np.ndarray:
-        x = self._x(x)
-        out = np.empty_like(x)
-        for lo in range(0, x.shape[0], _CHUNK):
-            terms, z = self._log_terms(x[lo : lo + _CHUNK])
-            r = special.softmax(terms, axis=1)
-            # -L^{-T} z for each component, weighted by its responsibility
-            out[lo : lo + _CHUNK] = -np.einsum("nk,kji,nkj->ni", r, self._chol_inv, z)
-        return out
-
-    def responsibilities(self, x) -> np.ndarray:
-        r"""Posterior component probabilities :math:`r_k(x) = w_k \mathcal{N}_k(x) / p(x)`, shape ``(n, K)``."""
-        terms, _ = self._log_terms(self._x(x))
-        return special.softmax(terms, axis=1)
+    def _score_block(self, terms: np.ndarray, z: np.ndarray) -> np.ndarray:
+        # -L^{-T} z for each component, weighted by its responsibility
+        return -np.einsum("nk,kji,nkj->ni", special.softmax(terms, axis=1), self._chol_inv, z)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         n = _sample_size(n, rng)
@@ -271,6 +288,25 @@ def _log_phi_diff(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:
     return l_hi + _log1mexp(l_lo - l_hi)
 
 
+def _dlog_phi_diff(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:
+    r""":math:`(\varphi(z_1) - \varphi(z_2)) / (\Phi(z_1) - \Phi(z_2))` for :math:`z_1 > z_2`.
+
+    With ``hi``, ``lo`` as in :func:`_log_phi_diff` and :math:`\delta = \log\Phi(lo) - \log\Phi(hi) < 0`,
+    it is :math:`\pm[m(hi) - e^{\delta} m(lo)] / (1 - e^{\delta})` with the inverse Mills ratio
+    :math:`m(x) = \varphi(x)/\Phi(x) = \sqrt{2/\pi}/\operatorname{erfcx}(-x/\sqrt2)`; forming
+    :math:`\varphi/D` as :math:`\exp(-z^2/2 - \log D)` instead loses all accuracy for large :math:`|z|`.
+    """
+    right = z1 + z2 > 0
+    hi = np.where(right, -z2, z1)
+    lo = np.where(right, -z1, z2)
+    delta = special.log_ndtr(lo) - special.log_ndtr(hi)
+    with np.errstate(under="ignore", over="ignore"):
+        m_hi = np.sqrt(2.0 / np.pi) / special.erfcx(-hi / np.sqrt(2.0))  # erfcx = inf gives m = 0
+        m_lo = np.sqrt(2.0 / np.pi) / special.erfcx(-lo / np.sqrt(2.0))
+        r = (m_hi - np.exp(delta) * m_lo) / -np.expm1(delta)
+    return np.where(right, -r, r)
+
+
 def _int_phi(z: np.ndarray) -> np.ndarray:
     r""":math:`G(z) = \int_{-\infty}^z \Phi = z\Phi(z) + \varphi(z)`, without cancellation for :math:`z < 0`."""
     m = -np.abs(z) / np.sqrt(2.0)  # <= 0
@@ -280,7 +316,7 @@ def _int_phi(z: np.ndarray) -> np.ndarray:
     return g_neg + np.maximum(z, 0.0)
 
 
-class BoxMixture(Distribution):
+class BoxMixture(_Mixture):
     r"""A mixture of uniform densities on axis-aligned boxes, blurred by :math:`\mathcal{N}(0, s^2 I)`.
 
     .. math::
@@ -362,9 +398,7 @@ class BoxMixture(Distribution):
         z1w = np.where(narrow, z2 + 1.0, z1)  # keep the erf branch well-defined where unused
         log_d = _log_phi_diff(z1w, z2)
         logh = log_d - np.log(np.where(narrow, 1.0, width))
-        log_phi1, log_phi2 = -0.5 * z1w * z1w, -0.5 * z2 * z2
-        with np.errstate(under="ignore"):
-            dlogh = (np.exp(log_phi1 - log_d) - np.exp(log_phi2 - log_d)) / (np.sqrt(2.0 * np.pi) * s)
+        dlogh = _dlog_phi_diff(z1w, z2) / s
         zc = (y - 0.5 * (lo + hi)) / s
         logh = np.where(narrow, -0.5 * zc * zc - 0.5 * _LOG_2PI - np.log(s), logh)
         dlogh = np.where(narrow, -zc / s, dlogh)
@@ -375,26 +409,11 @@ class BoxMixture(Distribution):
         with np.errstate(divide="ignore"):
             return np.log(self.weights) + logh.sum(axis=2), dlogh
 
-    def logpdf(self, x) -> np.ndarray:
-        x = self._x(x)
-        out = np.empty(x.shape[0])
-        for lo in range(0, x.shape[0], _CHUNK):
-            terms, _ = self._log_terms(x[lo : lo + _CHUNK])
-            out[lo : lo + _CHUNK] = special.logsumexp(terms, axis=1)
-        return out
-
-    def score(self, x) -> np.ndarray:
-        x = self._x(x)
-        out = np.empty_like(x)
-        for lo in range(0, x.shape[0], _CHUNK):
-            terms, dlogh = self._log_terms(x[lo : lo + _CHUNK])
-            with np.errstate(invalid="ignore"):
-                r = special.softmax(terms, axis=1)
-                block = np.einsum("nk,nkd->nd", r, np.nan_to_num(dlogh, nan=0.0))
-            outside = ~np.isfinite(terms).any(axis=1)
-            block[outside] = np.nan
-            out[lo : lo + _CHUNK] = block
-        return out
+    def _score_block(self, terms: np.ndarray, dlogh: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            block = np.einsum("nk,nkd->nd", special.softmax(terms, axis=1), np.nan_to_num(dlogh, nan=0.0))
+        block[~np.isfinite(terms).any(axis=1)] = np.nan  # outside every box of a noise-free mixture
+        return block
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         n = _sample_size(n, rng)
@@ -483,7 +502,7 @@ class Boltzmann1D(Distribution):
                 f"{max(dens[0], dens[-1]):.2g} of its peak); widen them"
             )
         cum = cumulative_simpson(dens, x=grid, initial=0.0)
-        self._log_z = float(np.log(cum[-1])) + self._e_min
+        self._log_z = float(np.log(cum[-1])) - self._e_min  # cum[-1] = Z exp(e_min)
         self._grid, self._pdf_tab, self._cdf_tab = grid, dens / cum[-1], cum / cum[-1]
         self._mean = float(simpson(grid * self._pdf_tab, x=grid))
         self._var = float(simpson((grid - self._mean) ** 2 * self._pdf_tab, x=grid))

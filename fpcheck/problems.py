@@ -99,7 +99,8 @@ def _lookup(table: dict[str, Entry], name: str, kind: str) -> Entry:
         return table[name]
     except (KeyError, TypeError):
         known = ", ".join(table)
-        raise UnknownNameError(f"unknown {kind} {name!r}; known {kind}s: {known}") from None
+        plural = kind + ("es" if kind.endswith("s") else "s")  # "processes", "data sets"
+        raise UnknownNameError(f"unknown {kind} {name!r}; known {plural}: {known}") from None
 
 
 def process(name: str) -> Process:

@@ -161,7 +161,9 @@ class AffineProcess(Process):
         if np.any(np.asarray(s) > np.asarray(t)):
             raise InputError("transition(s, t) needs s <= t")
         a = kt.a / ks.a
-        return Kernel(a, kt.c - a * ks.c, np.maximum(kt.s2 - a * a * ks.s2, 0.0))
+        # c carries a trailing (d,) axis for a vector mu: align a's time axes with c's
+        a_c = np.reshape(a, np.shape(a) + (1,) * (max(np.ndim(kt.c), np.ndim(ks.c)) - np.ndim(a)))
+        return Kernel(a, kt.c - a_c * ks.c, np.maximum(kt.s2 - a * a * ks.s2, 0.0))
 
     @abstractmethod
     def _kernel(self, t: np.ndarray) -> Kernel: ...

@@ -155,7 +155,10 @@ class Cosine(Schedule):
 
     def _integral(self, t):
         tc = np.minimum(t, self._t_star)
-        b_cos = 2.0 * (self._log_cos0 - np.log(np.cos(self._theta(tc))))
+        # -2 log(cos theta(t) / cos theta(0)) with d = theta(t) - theta(0): the ratio is
+        # cos d - tan theta(0) sin d, written through log1p so B keeps relative accuracy as t -> 0
+        d = self._dtheta * tc
+        b_cos = -2.0 * np.log1p(-2.0 * np.sin(0.5 * d) ** 2 - np.tan(self._theta(0.0)) * np.sin(d))
         return b_cos + self.beta_max * (t - tc)
 
     def _dbeta(self, t):

@@ -141,7 +141,6 @@ class Cosine(Schedule):
                 f"beta_max={beta_max!r} is below the cosine rate at t=0 "
                 f"({2 * self._dtheta * np.tan(self._theta(0.0)):.4g}); raise beta_max"
             )
-        self._log_cos0 = np.log(np.cos(self._theta(0.0)))
 
     def params(self) -> dict:
         return {"s": self.s, "T": self.T, "beta_max": self.beta_max}

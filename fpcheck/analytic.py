@@ -58,10 +58,11 @@ class ExactMarginals:
             raise InputError(f"data must be a fpcheck Distribution, got {type(data).__name__}")
         if process.dim is not None and process.dim != data.dim:
             raise InputError(f"process is {process.dim}-dimensional but data is {data.dim}-dimensional")
-        try:
-            data.push_affine(1.0, 0.0, 0.0)
-        except NotImplementedError as exc:
-            raise NotAffineError(str(exc)) from None
+        if type(data).push_affine is Distribution.push_affine:
+            raise NotAffineError(
+                f"{type(data).__name__} has no closed form under an affine kernel; "
+                "use the grid solver for its evolution"
+            )
         self.process, self.data, self.dim = process, data, data.dim
         self._cache: OrderedDict[float, Distribution] = OrderedDict()
 

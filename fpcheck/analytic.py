@@ -60,7 +60,7 @@ class ExactMarginals:
             raise InputError(f"process is {process.dim}-dimensional but data is {data.dim}-dimensional")
         if type(data).push_affine is Distribution.push_affine:
             raise NotAffineError(
-                f"{type(data).__name__} has no closed form under an affine kernel; "
+                f"{type(data).__name__} has no closed form under an affine Gaussian kernel; "
                 "use the grid solver for its evolution"
             )
         self.process, self.data, self.dim = process, data, data.dim

@@ -7,7 +7,7 @@ input), so ``except ValueError`` keeps working.
 
 from __future__ import annotations
 
-__all__ = ["FPCheckError", "InputError", "NotAffineError", "UnknownNameError"]
+__all__ = ["FPCheckError", "InputError", "NotAffineError", "UnknownNameError", "GridWarning"]
 
 
 class FPCheckError(Exception):
@@ -24,3 +24,11 @@ class NotAffineError(FPCheckError, TypeError):
 
 class UnknownNameError(FPCheckError, LookupError):
     """A name that is not in the registry; the message lists the known ones."""
+
+
+class GridWarning(RuntimeWarning):
+    """A grid cannot represent the data well: mass outside its box, or too few cells across a feature.
+
+    The message says which side or axis, by how much, and what to change (bounds or shape).
+    Raised through :func:`warnings.warn`, so ``pytest.warns`` and warning filters apply.
+    """

@@ -1,0 +1,18 @@
+"""Grids and densities on them: the data structures of the grid truth.
+
+* :class:`Grid` (``grids.py``): a uniform, cell-centred grid in 1-3D, with coarsening for
+  Richardson estimates and a memory check;
+* :class:`GridDensity` (``density.py``): cell averages of a density, with mass, marginals,
+  4th-order point values and scores, and a 1D cdf exact at the edges;
+* :func:`cell_averages` (``projection.py``): exact cell averages of the data distributions.
+
+Nothing here compiles: the Numba kernels of the solvers live in modules of their own.
+"""
+
+from __future__ import annotations
+
+from .density import GridDensity
+from .grids import MAX_BYTES, Grid
+from .projection import cell_averages
+
+__all__ = ["Grid", "GridDensity", "cell_averages", "MAX_BYTES"]

@@ -1,0 +1,52 @@
+"""Grid Fokker-Planck solver against the analytic truth: L1 error, error estimate and wall time.
+
+Problems (named as in the grid issue):
+  B1: vp-linear x gmm1d-bimodal on [-8, 8], t in {0.05, 0.2, 1.0}
+  B2: vp-linear x gmm2d-ring8 on [-6, 6]^2, same times
+Each row: grid, L1 error of the Richardson result against exact cell averages of q_t, the solver's
+own error estimate, their ratio, and the wall time of the solve (after a warm-up that compiles the
+kernels).  Run: python benchmarks/bench_grid.py
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from fpcheck import problems
+from fpcheck.analytic import ExactMarginals
+from fpcheck.grid import Grid, cell_averages
+from fpcheck.grid.solver import solve_fokker_planck
+
+TIMES = (0.05, 0.2, 1.0)
+
+
+def run(name: str, data: str, bounds, shapes) -> None:
+    truth = ExactMarginals(problems.process("vp-linear"), problems.data(data))
+    print(f"\n{name}: vp-linear x {data} on {bounds[0]}^{len(bounds)}")
+    print(f"{'grid':>12} {'t':>6} {'L1 error':>11} {'estimate':>11} {'est/err':>8} {'wall (s)':>9}")
+    for shape in shapes:
+        grid = Grid(bounds, shape)
+        best = np.inf
+        for _ in range(3):
+            start = time.perf_counter()
+            sol = solve_fokker_planck(truth.process, truth.data, grid, TIMES)
+            best = min(best, time.perf_counter() - start)
+        for t, dens, est in zip(TIMES, sol.densities, sol.error_estimate):
+            err = np.abs(dens.values - cell_averages(truth.at(t), grid).values).sum() * grid.cell_volume
+            label = "x".join(map(str, shape))
+            print(f"{label:>12} {t:>6.2f} {err:>11.3e} {est:>11.3e} {est / err:>8.2f} {best:>9.4f}")
+
+
+def main() -> None:
+    warnings.simplefilter("ignore")
+    warm = Grid([(-8, 8)], [64])
+    solve_fokker_planck(problems.process("vp-linear"), problems.data("gmm1d-bimodal"), warm, [0.5])
+    run("B1", "gmm1d-bimodal", [(-8, 8)], [[512], [1024], [2048]])
+    run("B2", "gmm2d-ring8", [(-6, 6)] * 2, [[128, 128], [256, 256], [512, 512]])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""The exact-in-time grid solver against the analytic truth: orders, Richardson, its error estimate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fpcheck import problems
+from fpcheck.analytic import ExactMarginals
+from fpcheck.errors import GridWarning, InputError
+from fpcheck.grid import Grid, cell_averages
+from fpcheck.grid._rational import UNIFORM_ERROR
+from fpcheck.grid.solver import _propagate, propagator_axes, solve_fokker_planck
+from fpcheck.processes import SubVP
+from fpcheck.schedules import Linear
+
+
+def _l1(values, exact, grid):
+    return float(np.abs(values - exact).sum() * grid.cell_volume)
+
+
+def _errors(process_name, data_name, grid, times, extrapolate):
+    truth = ExactMarginals(problems.process(process_name), problems.data(data_name))
+    sol = solve_fokker_planck(truth.process, truth.data, grid, times, extrapolate=extrapolate)
+    exact = [cell_averages(truth.at(t), grid).values for t in times]
+    return np.array([_l1(d.values, e, grid) for d, e in zip(sol.densities, exact)]), sol
+
+
+@pytest.mark.parametrize(
+    "process_name, data_name, bounds, times",
+    [
+        ("vp-linear", "gmm1d-bimodal", (-8, 8), (0.3, 0.6)),
+        ("ve-geometric", "box1d", (-6, 6), (0.35, 0.45)),
+        ("ou", "gmm1d-bimodal", (-7, 9), (0.3, 0.6)),
+    ],
+)
+def test_orders_in_h_1d(process_name, data_name, bounds, times):
+    # Second order plain (>= 1.9), fourth order after Richardson (>= 3.8), measured between N and 2N
+    # against exact cell averages of q_t.  VE's times keep sigma(t) in [0.2, 0.46]: resolved by
+    # h = 1/32 and holding the mass inside [-6, 6]; with 384 cells the box faces +-1 are cell faces
+    # on every level (h/2, h, 2h), which the even-power error expansion needs.
+    plain, rich = [], []
+    for n in ((384, 768) if data_name == "box1d" else (256, 512)):
+        grid = Grid([bounds], [n])
+        plain.append(_errors(process_name, data_name, grid, times, False)[0])
+        rich.append(_errors(process_name, data_name, grid, times, True)[0])
+    assert np.all(np.log2(plain[0] / plain[1]) >= 1.9)
+    assert np.all(np.log2(rich[0] / rich[1]) >= 3.8)
+
+
+@pytest.mark.filterwarnings("ignore:the grid under-resolves:fpcheck.errors.GridWarning")
+def test_orders_in_h_2d_with_a_full_covariance_mixture():
+    # Deliberately coarse (h = 0.44 and 0.22 against a narrowest conditional std of 0.32, hence
+    # the resolution warning) to stay fast; the orders are asymptotic already, and [-7, 7] keeps
+    # the zero-flux boundary's effect (mass outside below 1e-12) far below the errors measured.
+    times = [0.2, 1.0]
+    plain, rich = [], []
+    for n in (32, 64):
+        grid = Grid([(-7, 7), (-7, 7)], [n, n])
+        plain.append(_errors("vp-linear", "gmm2d-aniso", grid, times, False)[0])
+        rich.append(_errors("vp-linear", "gmm2d-aniso", grid, times, True)[0])
+    assert np.all(np.log2(plain[0] / plain[1]) >= 1.9)
+    assert np.all(np.log2(rich[0] / rich[1]) >= 3.8)
+
+
+@pytest.mark.parametrize("extrapolate", [False, True])
+def test_error_estimate_brackets_the_true_error_within_a_factor_3(extrapolate):
+    grid = Grid([(-8, 8)], [512])
+    err, sol = _errors("vp-linear", "gmm1d-bimodal", grid, [0.05, 0.2, 1.0], extrapolate)
+    ratio = sol.error_estimate / err
+    assert np.all((ratio > 1 / 3) & (ratio < 3)), ratio
+
+
+def test_mass_is_conserved_and_densities_stay_non_negative():
+    grid = Grid([(-8, 8)], [512])
+    _, sol = _errors("vp-linear", "gmm1d-bimodal", grid, [0.01, 0.5, 1.0], False)
+    q0_mass = cell_averages(problems.data("gmm1d-bimodal"), grid).mass()
+    for d in sol.densities:
+        # the rational exponential multiplies the mass by r(0) = 1 + O(1e-14)
+        assert abs(d.mass() - q0_mass) < 1e-12
+        assert d.values.min() >= -1e-14 * d.values.max()
+
+
+def test_exact_in_time_semigroup():
+    # One call to tau1 + tau2 equals two calls in sequence: the only error is the rational
+    # approximation's (~1e-14 relative), not a time step.
+    grid = Grid([(-8, 8)], [256])
+    proc = problems.process("vp-linear")
+    ops = propagator_axes(proc, grid)
+    q0 = cell_averages(problems.data("gmm1d-bimodal"), grid).values
+    once = _propagate(ops, q0, 2.5)
+    twice = _propagate(ops, _propagate(ops, q0, 1.0), 1.5)
+    assert np.abs(once - twice).max() <= 1e-12 * once.max()
+
+
+def test_long_time_limit_is_the_discrete_equilibrium():
+    # OU relaxes at rate gamma = 1: propagate to tau = 40 (e^{-40} ~ 4e-18 of the start is left)
+    # and compare with the discrete Boltzmann density.  The rational exponential acts on
+    # w = Pi^{-1/2} q (S symmetric) with 2-norm error <= (eps_r + 0.15 u tau |S|) |w|_2: the
+    # approximation's uniform error plus the rounding of the shifted solves, which grows like
+    # u tau |S| (measured in tests/test_grid_tridiag.py).  So |q - pi|_max <= that times max(pi^{1/2}),
+    # with a factor 4 for the rounding of the diagonal scalings.
+    grid = Grid([(-7, 9)], [280])
+    ops = propagator_axes(problems.process("ou"), grid)
+    q0 = cell_averages(problems.data("gmm1d-bimodal"), grid).values
+    tau = 40.0
+    q = _propagate(ops, q0, tau)
+    pi = np.exp(ops[0].log_pi) * q0.sum() * grid.h[0]
+    w_norm = np.linalg.norm(q0 * np.exp(-0.5 * ops[0].log_pi))
+    s_norm = np.abs(ops[0].diag).max() + 2 * ops[0].sym_offdiag.max()
+    eps = UNIFORM_ERROR + 0.15 * np.finfo(float).eps * tau * s_norm
+    bound = 4 * eps * w_norm * np.exp(0.5 * ops[0].log_pi).max()
+    assert np.abs(q - pi).max() <= bound
+
+
+def test_sub_vp_is_refused_clearly_until_the_time_stepping_path_exists():
+    with pytest.raises(NotImplementedError, match="time-stepping"):
+        solve_fokker_planck(SubVP(Linear()), problems.data("gmm1d-bimodal"), Grid([(-8, 8)], [64]), [0.5])
+
+
+def test_bad_input():
+    proc, data = problems.process("vp-linear"), problems.data("gmm1d-bimodal")
+    with pytest.raises(InputError, match="even"):
+        solve_fokker_planck(proc, data, Grid([(-8, 8)], [63]), [0.5])
+    with pytest.raises(InputError, match="dimensional"):
+        solve_fokker_planck(proc, problems.data("gmm2d-ring8"), Grid([(-8, 8)], [64]), [0.5])
+    with pytest.raises(InputError, match="time range"):
+        solve_fokker_planck(proc, data, Grid([(-8, 8)], [64]), [1.5])
+
+
+def test_box_faces_off_the_cell_faces_warn():
+    # [-1, 1] on (-5, 5) with 256 cells: the faces cut cells at 0.4 of their width
+    with pytest.warns(GridWarning, match="box faces along axis 0"):
+        solve_fokker_planck(problems.process("ve-geometric"), problems.data("box1d"), Grid([(-5, 5)], [256]), [0.4])
+
+
+def test_mass_at_the_boundary_warns():
+    with pytest.warns(GridWarning, match="widen the bounds"):
+        solve_fokker_planck(problems.process("vp-linear"), problems.data("gmm1d-bimodal"), Grid([(-3, 3)], [64]), [1.0])

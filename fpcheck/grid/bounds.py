@@ -1,0 +1,53 @@
+r"""Default grid bounds: a box that holds the mass of :math:`q_t` at every requested time.
+
+For an affine process and closed-form data, every component of :math:`q_t` is known
+(:math:`\mathcal{N}(a m_k + c, a^2 S_k + s^2 I)`, or a box scaled by :math:`a`, shifted by :math:`c` and
+blurred by :math:`s`), so the box ``[min_k(centre - z sd), max_k(centre + z sd)]`` over the times,
+with :math:`z` chosen so that each Gaussian tail beyond it is below ``tail``, holds all but
+``tail`` of the mass per side and axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import special
+
+from ..analytic import ExactMarginals
+from ..distributions import Boltzmann1D, BoxMixture, Distribution, GaussianMixture
+from ..errors import InputError
+from ..processes import Process
+
+__all__ = ["default_bounds"]
+
+
+def _extent(q: Distribution, z: float) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(q, GaussianMixture):
+        sd = np.sqrt(np.diagonal(q.covs, axis1=1, axis2=2))
+        return (q.means - z * sd).min(axis=0), (q.means + z * sd).max(axis=0)
+    if isinstance(q, BoxMixture):
+        s = np.sqrt(q.noise_var)
+        return q.lower.min(axis=0) - z * s, q.upper.max(axis=0) + z * s
+    raise InputError(f"no default bounds for {type(q).__name__}; pass bounds explicitly")
+
+
+def default_bounds(
+    process: Process, data: Distribution, times: Sequence[float], *, tail: float = 1e-13
+) -> list[tuple[float, float]]:
+    """Per-axis ``(lo, hi)`` holding all but ``tail`` of the mass per side at t = 0 and every time.
+
+    Boltzmann data keep their own table bounds.  Raises :class:`~fpcheck.errors.InputError` when
+    there is no closed form to read the extent from (then pass bounds explicitly).
+    """
+    if isinstance(data, Boltzmann1D):
+        return [data.bounds]
+    z = float(-special.ndtri(tail))
+    if not process.is_affine:
+        raise InputError(f"no default bounds for the non-affine {type(process).__name__}; pass bounds explicitly")
+    truth = ExactMarginals(process, data)
+    lo, hi = _extent(data, z)
+    for t in times:
+        l, h = _extent(truth.at(float(t)), z)
+        lo, hi = np.minimum(lo, l), np.maximum(hi, h)
+    return [(float(a), float(b)) for a, b in zip(lo, hi)]

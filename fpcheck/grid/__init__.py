@@ -4,7 +4,10 @@
   Richardson estimates and a memory check;
 * :class:`GridDensity` (``density.py``): cell averages of a density, with mass, marginals,
   4th-order point values and scores, and a 1D cdf exact at the edges;
-* :func:`cell_averages` (``projection.py``): exact cell averages of the data distributions.
+* :func:`cell_averages` (``projection.py``): exact cell averages of the data distributions;
+* :func:`solve_fokker_planck` (``solver.py``): the exact-in-time solver with Richardson
+  extrapolation, on the fitted operators of ``operators.py`` and the rational exponential of
+  ``_rational.py`` / ``_tridiag.py`` (Numba, imported on first solve).
 
 Nothing here compiles: the Numba kernels of the solvers live in modules of their own.
 """
@@ -14,5 +17,6 @@ from __future__ import annotations
 from .density import GridDensity
 from .grids import MAX_BYTES, Grid
 from .projection import cell_averages
+from .solver import FokkerPlanckSolution, solve_fokker_planck
 
-__all__ = ["Grid", "GridDensity", "cell_averages", "MAX_BYTES"]
+__all__ = ["Grid", "GridDensity", "cell_averages", "MAX_BYTES", "FokkerPlanckSolution", "solve_fokker_planck"]

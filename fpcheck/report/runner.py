@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,18 +29,22 @@ class CaseRecord:
     metrics: dict[str, Any] = field(default_factory=dict)
     table: tuple[list[str], list[list[Any]]] | None = None
     figures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _run_one(case: Case, quick: bool, figure_dir: Path) -> CaseRecord:
     import matplotlib.pyplot as plt
 
     start = time.perf_counter()
-    try:
-        result = case.run(quick)
-    except Exception as exc:  # a crashing case is reported as an error, not a crashed report
-        plt.close("all")
-        tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return CaseRecord(case.id, case.section, case.title, "error", f"raised {tb}", time.perf_counter() - start)
+    with warnings.catch_warnings(record=True) as caught:  # shown in the report, not on the console
+        warnings.simplefilter("always")
+        try:
+            result = case.run(quick)
+        except Exception as exc:  # a crashing case is reported as an error, not a crashed report
+            plt.close("all")
+            tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            return CaseRecord(case.id, case.section, case.title, "error", f"raised {tb}", time.perf_counter() - start)
+    seen = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     names = []
     for stem, fig in result.figures:
         name = f"{case.id.replace('/', '--')}--{stem}.png"
@@ -49,7 +54,7 @@ def _run_one(case: Case, quick: bool, figure_dir: Path) -> CaseRecord:
     status = "pass" if result.passed else "fail"
     return CaseRecord(
         case.id, case.section, case.title, status, result.summary,
-        time.perf_counter() - start, result.metrics, result.table, names,
+        time.perf_counter() - start, result.metrics, result.table, names, seen,
     )
 
 

@@ -68,6 +68,7 @@ def _markdown(records, header: dict) -> str:
         lines += [f"## {section}", ""]
         for r in recs:
             lines += [f"### {_MARK[r.status]}: {r.title}", "", f"`{r.id}`, {r.wall_time_s:.1f} s. {r.summary}", ""]
+            lines += [f"> warning: {w}" for w in r.warnings] + ([""] if r.warnings else [])
             if r.table:
                 cols, rows = r.table
                 lines.append("| " + " | ".join(cols) + " |")
@@ -89,7 +90,7 @@ h1{margin-bottom:.2em} h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margi
 .badge.pass{background:#2a9d3f}.badge.fail{background:#d62828}.badge.error{background:#f77f00}
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
 td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}th{background:#f4f4f4}
-img{max-width:100%;margin:.4em 0}.meta{color:#666;font-size:.9em}
+img{max-width:100%;margin:.4em 0}.meta{color:#666;font-size:.9em}.warn{color:#9a5b00;font-size:.85em}
 """
 
 
@@ -110,6 +111,7 @@ def _html(records, header: dict, figure_dir: Path) -> str:
             parts.append(f"<div class='case {r.status}'>")
             parts.append(f"<h3><span class='badge {r.status}'>{_MARK[r.status]}</span> {esc(r.title)}</h3>")
             parts.append(f"<p class='meta'>{esc(r.id)}, {r.wall_time_s:.1f} s</p><p>{esc(r.summary)}</p>")
+            parts += [f"<p class='warn'>warning: {esc(w)}</p>" for w in r.warnings]
             if r.table:
                 cols, rows = r.table
                 parts.append("<table><tr>" + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr>")
@@ -146,6 +148,7 @@ def write_all(records: Sequence[CaseRecord], out: Path, *, quick: bool, wall_tim
                 "metrics": r.metrics,
                 "table": None if r.table is None else {"columns": r.table[0], "rows": r.table[1]},
                 "figures": [f"figures/{name}" for name in r.figures],
+                "warnings": r.warnings,
             }
             for r in records
         ],

@@ -210,6 +210,12 @@ def _prepare(d, e, tau, poles, coefficients):
 
 
 @njit(cache=True)
+def _work_buffers(n, width):
+    """Scratch arrays of one block of ``width`` lines of length ``n``: y, z (re, im), and two row buffers."""
+    return np.empty((n, width)), np.empty((n, width)), np.empty((n, width)), np.empty(width), np.empty(width)
+
+
+@njit(cache=True)
 def expm_tridiag_lines(d, e, tau, v_lines, poles, coefficients, r_inf):
     r""":math:`r(\tau A)` applied to each row of ``v_lines``, in Pusa's incomplete partial factorisation.
 
@@ -247,11 +253,7 @@ def expm_tridiag_lines(d, e, tau, v_lines, poles, coefficients, r_inf):
         return out
     inv_re, inv_im, mul_re, mul_im, c_re, c_im = _prepare(d, e, tau, poles, coefficients)
     width = min(_BLOCK, m)
-    y = np.empty((n, width))
-    zr = np.empty((n, width))
-    zi = np.empty((n, width))
-    ur = np.empty(width)
-    ui = np.empty(width)
+    y, zr, zi, ur, ui = _work_buffers(n, width)
     for i0 in range(0, m, width):
         nb = min(width, m - i0)
         _ipf_block(e, tau, v_lines, i0, nb, inv_re, inv_im, mul_re, mul_im, c_re, c_im, r_inf, out, y, zr, zi, ur, ui)
@@ -276,11 +278,7 @@ def expm_tridiag_lines_parallel(d, e, tau, v_lines, poles, coefficients, r_inf):
     for ib in prange(nblocks):
         i0 = ib * width
         nb = min(width, m - i0)
-        y = np.empty((n, width))
-        zr = np.empty((n, width))
-        zi = np.empty((n, width))
-        ur = np.empty(width)
-        ui = np.empty(width)
+        y, zr, zi, ur, ui = _work_buffers(n, width)
         _ipf_block(e, tau, v_lines, i0, nb, inv_re, inv_im, mul_re, mul_im, c_re, c_im, r_inf, out, y, zr, zi, ur, ui)
     return out
 

@@ -19,10 +19,11 @@ from ..distributions import Boltzmann1D, BoxMixture, Distribution, GaussianMixtu
 from ..errors import InputError
 from ..processes import Process
 
-__all__ = ["default_bounds"]
+__all__ = ["component_extent", "default_bounds"]
 
 
-def _extent(q: Distribution, z: float) -> tuple[np.ndarray, np.ndarray]:
+def component_extent(q: Distribution, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-axis ``(lo, hi)``: every component's centre (or box) widened by ``z`` of its standard deviations (or blur)."""
     if isinstance(q, GaussianMixture):
         sd = np.sqrt(np.diagonal(q.covs, axis1=1, axis2=2))
         return (q.means - z * sd).min(axis=0), (q.means + z * sd).max(axis=0)
@@ -46,8 +47,8 @@ def default_bounds(
     if not process.is_affine:
         raise InputError(f"no default bounds for the non-affine {type(process).__name__}; pass bounds explicitly")
     truth = ExactMarginals(process, data)
-    lo, hi = _extent(data, z)
+    lo, hi = component_extent(data, z)
     for t in times:
-        l, h = _extent(truth.at(float(t)), z)
+        l, h = component_extent(truth.at(float(t)), z)
         lo, hi = np.minimum(lo, l), np.maximum(hi, h)
     return [(float(a), float(b)) for a, b in zip(lo, hi)]

@@ -153,10 +153,6 @@ def _restrict(values: np.ndarray) -> np.ndarray:
     return values.reshape(shape).mean(axis=tuple(range(1, 2 * values.ndim, 2)))
 
 
-def _refine(grid: Grid) -> Grid:
-    return Grid(grid.bounds, [2 * n for n in grid.shape])
-
-
 def _check_box_faces(initial: Distribution, grid: Grid) -> None:
     """Warn when a noise-free box's faces do not lie on faces of the coarsest grid.
 
@@ -240,7 +236,7 @@ def solve_fokker_planck(
         raise InputError(f"grid shape {grid.shape} needs even cell counts (for the coarse grid 2h)")
     tau = _tau(process, t)
     _check_box_faces(initial, grid.coarsen())
-    levels = [grid.coarsen(), grid] + ([_refine(grid)] if extrapolate else [])
+    levels = [grid.coarsen(), grid] + ([grid.refine()] if extrapolate else [])
     solutions = []
     for g in levels:
         ops = propagator_axes(process, g)

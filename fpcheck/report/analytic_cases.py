@@ -19,6 +19,7 @@ import numpy as np
 from .. import problems
 from ..analytic import ExactMarginals
 from ..distributions import GaussianMixture
+from ..grid.bounds import component_extent
 from ..residuals import fokker_planck_residual, residual_order
 from .registry import CaseResult, register
 
@@ -95,12 +96,10 @@ def _moment_errors(process, data, times: np.ndarray) -> tuple[float, np.ndarray,
 
 def _support_and_width(q, pad: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Per-axis bounds holding the mass of ``q`` (components' extent plus ``pad`` widths) and its narrowest width."""
+    lo, hi = component_extent(q, pad)
     if isinstance(q, GaussianMixture):
-        sd = np.sqrt(np.diagonal(q.covs, axis1=1, axis2=2))
-        lo, hi = (q.means - pad * sd).min(axis=0), (q.means + pad * sd).max(axis=0)
         return lo, hi, float(np.sqrt(np.linalg.eigvalsh(q.covs).min()))
-    s = float(np.sqrt(q.noise_var))
-    return q.lower.min(axis=0) - pad * s, q.upper.max(axis=0) + pad * s, s
+    return lo, hi, float(np.sqrt(q.noise_var))
 
 
 def _mass(q, n_max: int, pad: float = 12.0) -> tuple[float, float]:

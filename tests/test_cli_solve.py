@@ -45,10 +45,16 @@ def test_solve_without_a_closed_form_prints_n_a(capsys):
     assert "n/a" in capsys.readouterr().out
 
 
+def test_solve_sub_vp_takes_the_time_stepping_path(capsys):
+    argv = ["solve", "--process", "subvp-linear", "--data", "gmm1d-bimodal", "--grid", "256", "--times", "0.2,1"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "SDIRK4" in out and "n/a" not in out
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--process", "subvp-linear", "--data", "gmm1d-bimodal", "--grid", "64", "--times", "0.5"], "time-stepping"),
         (["--process", "vp-linear", "--data", "gmm1d-bimodal", "--grid", "64x64", "--times", "0.5"], "2 axes"),
         (["--process", "vp-linear", "--data", "gmm1d-bimodal", "--grid", "big", "--times", "0.5"], "--grid"),
         (["--process", "vp-linear", "--data", "gmm1d-bimodal", "--grid", "64", "--times", "a,b"], "--times"),

@@ -11,8 +11,6 @@ from fpcheck.errors import GridWarning, InputError
 from fpcheck.grid import Grid, cell_averages
 from fpcheck.grid._rational import UNIFORM_ERROR
 from fpcheck.grid.solver import _propagate, propagator_axes, solve_fokker_planck
-from fpcheck.processes import SubVP
-from fpcheck.schedules import Linear
 
 
 def _l1(values, exact, grid):
@@ -111,11 +109,6 @@ def test_long_time_limit_is_the_discrete_equilibrium():
     eps = UNIFORM_ERROR + 0.15 * np.finfo(float).eps * tau * s_norm
     bound = 4 * eps * w_norm * np.exp(0.5 * ops[0].log_pi).max()
     assert np.abs(q - pi).max() <= bound
-
-
-def test_sub_vp_is_refused_clearly_until_the_time_stepping_path_exists():
-    with pytest.raises(NotImplementedError, match="time-stepping"):
-        solve_fokker_planck(SubVP(Linear()), problems.data("gmm1d-bimodal"), Grid([(-8, 8)], [64]), [0.5])
 
 
 def test_bad_input():

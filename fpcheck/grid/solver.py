@@ -36,13 +36,19 @@ import numpy as np
 
 from ..distributions import BoxMixture, Distribution
 from ..errors import GridWarning, InputError
-from ..processes import OU, VE, VP, DoubleWell, Langevin, Process
+from ..processes import OU, VE, VP, AffineProcess, DoubleWell, Langevin, Process
 from .density import GridDensity
 from .grids import Grid
 from .operators import AxisOperator, fitted_operator
 from .projection import cell_averages
+from .stepping import DEFAULT_TIME_TOL, integrate_lines
 
-__all__ = ["FokkerPlanckSolution", "solve_fokker_planck", "propagator_axes"]
+__all__ = ["FokkerPlanckSolution", "solve_fokker_planck", "propagator_axes", "stepping_axes", "METHODS"]
+
+#: Time integration paths of :func:`solve_fokker_planck`.
+METHODS = ("auto", "exact", "stepping")
+#: Face fluxes of the time-stepping path.
+FLUXES = ("auto", "fitted", "central")
 
 #: Default mass in the outermost layer of cells above which the boundary is said to be reached.
 #: The zero-flux boundary changes the solution by about the mass that would have crossed it, so
@@ -64,6 +70,9 @@ class FokkerPlanckSolution:
     grid : Grid
     method : str
     wall_time_s : float
+    time_error : array (m,) or None
+        The part of ``error_estimate`` that comes from the time integration (``None`` when the
+        solution is exact in time).
     """
 
     times: np.ndarray
@@ -72,6 +81,7 @@ class FokkerPlanckSolution:
     grid: Grid
     method: str
     wall_time_s: float
+    time_error: np.ndarray | None = None
 
     def values(self) -> np.ndarray:
         """The cell averages stacked, shape ``(m, *grid.shape)``."""
@@ -114,10 +124,70 @@ def propagator_axes(process: Process, grid: Grid) -> list[AxisOperator]:
             ops.append(fitted_operator(-np.diff(U(x)) / h, process.kT, h))
         else:
             raise NotImplementedError(
-                f"{type(process).__name__}'s generator is not rho(t) L0 with a fixed L0; "
-                "the time-stepping path for it is not available yet"
+                f"{type(process).__name__}'s generator is not rho(t) L0 with a fixed L0; use method='stepping'"
             )
     return ops
+
+
+def stepping_axes(process: Process, grid: Grid) -> list:
+    r"""Per-axis coefficients of :math:`L(t)` for the time-stepping path.
+
+    Returns one callable per axis, ``coefficients(ts) -> (face_drift (m, n - 1), diffusion (m,))``,
+    for affine processes (drift :math:`-\lambda(t)\,x + \kappa(t)`, diffusion :math:`g^2(t)/2`) and
+    Langevin dynamics in a separable potential; drift and diffusion of each axis then depend on
+    that axis's coordinate and on time only, so the axes evolve independently.
+    """
+    axes = []
+    for k in range(grid.ndim):
+        x = grid.centres(k)
+        h = grid.h[k]
+        faces = 0.5 * (x[1:] + x[:-1])
+        if isinstance(process, AffineProcess):
+
+            def coefficients(ts, faces=faces, k=k):
+                kappa = np.asarray(process.shift(ts), dtype=float)
+                kappa = kappa[:, k] if kappa.ndim == 2 else kappa
+                drift = -np.multiply.outer(process.rate(ts), faces) + kappa[:, None]
+                return drift, 0.5 * process.g2(ts)
+
+        elif isinstance(process, Langevin):
+            face_drift = -np.diff(_separable_potential_1d(process, grid.ndim)(x)) / h
+
+            def coefficients(ts, face_drift=face_drift):
+                return np.broadcast_to(face_drift, (ts.size, face_drift.size)), np.full(ts.size, process.kT)
+
+        else:
+            raise NotImplementedError(
+                f"no grid path for {type(process).__name__}: the solver needs an affine process or "
+                "Langevin dynamics in a separable potential"
+            )
+        axes.append(coefficients)
+    if isinstance(process, AffineProcess) and float(np.min(process.g2(np.array([process.T])))) <= 0:
+        raise InputError(f"{process!r} has no diffusion; the grid solver needs g^2 > 0")
+    return axes
+
+
+def _step(axes: list, grid: Grid, q: np.ndarray, t0: float, t1: float, tol: float, steps: list, fitted: bool) -> tuple:
+    """Advance ``q`` from ``t0`` to ``t1`` axis by axis; returns the new array and its time-error estimate."""
+    err = 0.0
+    for k, coefficients in enumerate(axes):
+        lines = np.moveaxis(q, k, -1)
+        shape = lines.shape
+        states, stats = integrate_lines(
+            coefficients,
+            grid.h[k],
+            lines.reshape(-1, shape[-1]),
+            t0,
+            [t1],
+            weight=grid.cell_volume,
+            tol=tol,
+            first_step=steps[k],
+            fitted=fitted,
+        )
+        steps[k] = stats.next_step
+        err += stats.error_bound[-1]
+        q = np.moveaxis(states[0].reshape(shape), -1, k)
+    return q, err
 
 
 def _tau(process: Process, t: np.ndarray) -> np.ndarray:
@@ -135,9 +205,14 @@ def _propagate(ops: list[AxisOperator], q0: np.ndarray, tau: float) -> np.ndarra
         shape[k] = -1
         half = (0.5 * op.log_pi).reshape(shape)
         before = q.sum(axis=k, keepdims=True)
+        w = _scaled(q, -half)
+        if not np.all(np.isfinite(w)):
+            raise InputError(
+                "the exact path's scaling by the discrete equilibrium overflows (the equilibrium is "
+                "negligible on part of the grid): narrow the bounds, or use method='stepping'"
+            )
         with np.errstate(under="ignore"):
-            w = expm_tridiag(op.diag, op.sym_offdiag, tau, q * np.exp(-half), axis=k)
-            q = w * np.exp(half)
+            q = expm_tridiag(op.diag, op.sym_offdiag, tau, w, axis=k) * np.exp(half)
         # exp(tau L_k) conserves the mass of every line along axis k exactly; the rounding of the
         # shifted solves (~u tau |L_k|) does not, so restore it (a relative change of that size)
         after = q.sum(axis=k, keepdims=True)
@@ -198,6 +273,9 @@ def solve_fokker_planck(
     times: Sequence[float],
     *,
     extrapolate: bool = True,
+    method: str = "auto",
+    flux: str = "auto",
+    time_tol: float = DEFAULT_TIME_TOL,
     boundary_tol: float = BOUNDARY_MASS_WARNING,
 ) -> FokkerPlanckSolution:
     r"""Solve :math:`\partial_t q = -\nabla\cdot(f q) + \frac12 g^2\Delta q` on ``grid`` from ``q_0 = initial``.
@@ -205,7 +283,7 @@ def solve_fokker_planck(
     Parameters
     ----------
     process : Process
-        VP, VE, OU or Langevin in a separable potential (exact in time).
+        An affine process (VP, sub-VP, VE, OU) or Langevin dynamics in a separable potential.
     initial : Distribution
         The data at t = 0, projected as exact cell averages on each grid level.
     grid : Grid
@@ -215,6 +293,21 @@ def solve_fokker_planck(
     extrapolate : bool
         Richardson over ``h/2``, ``h`` and ``2h`` (fourth order, with an error estimate); otherwise
         the plain second-order solution with the estimate :math:`\|\mathcal{R} q_h - q_{2h}\|_1/3`.
+    method : {"auto", "exact", "stepping"}
+        ``"exact"``: exponential of :math:`\tau(t) L_0` (VP, VE, OU, Langevin), no time error;
+        ``"stepping"``: adaptive SDIRK4 (:mod:`fpcheck.grid.stepping`), any supported process;
+        ``"auto"``: exact where the process allows, stepping otherwise (sub-VP).
+    flux : {"auto", "fitted", "central"}
+        Face fluxes of the stepping path (the exact path is always fitted).  ``"auto"`` is central:
+        the fitted flux's error expands as :math:`h^2 f^2/(12 D)` and more, which is not small where
+        the diffusion vanishes (sub-VP near t = 0), so the error is not :math:`C h^2 + O(h^4)` and
+        Richardson fails (B5 at N = 512: L1 5e-5 fitted, 4e-7 central).  Central fluxes have an
+        even expansion in :math:`h` whatever :math:`D`, but keep densities non-negative only where
+        :math:`|f| h/D \le 2` or the data are resolved; a :class:`~fpcheck.errors.GridWarning` says
+        when they went negative.
+    time_tol : float
+        L1 error per unit time allowed to the time stepping; its estimate is added to the error
+        estimate (and reported as ``time_error``).
     boundary_tol : float
         Warn (:class:`~fpcheck.errors.GridWarning`) when the mass in the outermost cells exceeds it.
 
@@ -229,34 +322,137 @@ def solve_fokker_planck(
         raise InputError(f"initial must be a fpcheck Distribution, got {type(initial).__name__}")
     if initial.dim != grid.ndim:
         raise InputError(f"initial data are {initial.dim}-dimensional but the grid is {grid.ndim}-dimensional")
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    if flux not in FLUXES:
+        raise InputError(f"unknown flux {flux!r}; choose one of {', '.join(FLUXES)}")
     t = process.check_time(np.atleast_1d(np.asarray(times, dtype=float)))
     if t.ndim != 1 or t.size == 0:
         raise InputError("times must be a non-empty sequence of floats")
     if any(n % 2 for n in grid.shape):
         raise InputError(f"grid shape {grid.shape} needs even cell counts (for the coarse grid 2h)")
-    tau = _tau(process, t)
     _check_box_faces(initial, grid.coarsen())
     levels = [grid.coarsen(), grid] + ([grid.refine()] if extrapolate else [])
-    solutions = []
+    q0s = []
     for g in levels:
-        ops = propagator_axes(process, g)
         with warnings.catch_warnings():
             if g is not grid:  # resolution is judged on the requested grid; Richardson covers the others
                 warnings.simplefilter("ignore", GridWarning)
-            q0 = cell_averages(initial, g).values
-        solutions.append([_propagate(ops, q0, float(s)) for s in tau])
+            q0s.append(cell_averages(initial, g).values)
+    exact = method == "exact" or (method == "auto" and _exact_in_time(process, grid.ndim))
+    if exact and flux == "central":
+        raise InputError("the exact-in-time path uses fitted fluxes; flux='central' needs method='stepping'")
+    if exact:
+        ops = [propagator_axes(process, g) for g in levels]
+        from ._tridiag import MAX_ABS_V
 
-    densities, errors = [], []
+        largest = max(_scaled_max(o, q0) for o, q0 in zip(ops, q0s))
+        if not largest <= MAX_ABS_V:
+            if method == "exact":
+                raise InputError(
+                    "the exact path works on Pi^(-1/2) q, which overflows here (the discrete "
+                    "equilibrium Pi is negligible where the data have mass): narrow the bounds, or "
+                    "use method='stepping'"
+                )
+            exact = False
+    fitted = flux == "fitted" or (flux == "auto" and not _diffusion_vanishes(process))
+    solutions, time_errors = [], []
+    for i, (g, q0) in enumerate(zip(levels, q0s)):
+        if exact:
+            solutions.append([_propagate(ops[i], q0, float(s)) for s in _tau(process, t)])
+            time_errors.append(np.zeros(t.size))
+        else:
+            values, errs = _march(stepping_axes(process, g), g, q0, t, time_tol, fitted)
+            solutions.append(values)
+            time_errors.append(errs)
+
+    if not exact and not fitted:
+        _check_central_positivity(solutions[1], grid)
+    densities, errors, time_error = [], [], []
     for i, ti in enumerate(t):
         q_c, q_u = solutions[0][i], solutions[1][i]
         if extrapolate:
             r_u = (4.0 * _restrict(solutions[2][i]) - q_u) / 3.0
             r_c = (4.0 * _restrict(q_u) - q_c) / 3.0
             values, err = r_u, np.abs(_restrict(r_u) - r_c).sum() * levels[0].cell_volume / 15.0
+            e_time = (4.0 * time_errors[2][i] + time_errors[1][i]) / 3.0
         else:
             values, err = q_u, np.abs(_restrict(q_u) - q_c).sum() * levels[0].cell_volume / 3.0
+            e_time = time_errors[1][i]
         _check_boundary(values, grid, float(ti), boundary_tol)
         densities.append(GridDensity(grid, values))
-        errors.append(err)
-    method = "exact-time fitted FV" + (" + Richardson (h/2, h, 2h)" if extrapolate else "")
-    return FokkerPlanckSolution(t, densities, np.array(errors), grid, method, _time.perf_counter() - start)
+        errors.append(err + e_time)
+        time_error.append(e_time)
+    name = (
+        "exact-time fitted FV"
+        if exact
+        else f"{'fitted' if fitted else 'central'} FV + adaptive SDIRK4 (time_tol {time_tol:g})"
+    )
+    method_name = name + (" + Richardson (h/2, h, 2h)" if extrapolate else "")
+    return FokkerPlanckSolution(
+        t,
+        densities,
+        np.array(errors),
+        grid,
+        method_name,
+        _time.perf_counter() - start,
+        None if exact else np.array(time_error),
+    )
+
+
+def _check_central_positivity(values: list, grid: Grid) -> None:
+    low = min(float(v.min()) for v in values)
+    top = max(float(v.max()) for v in values)
+    if low < -1e-12 * top:
+        warnings.warn(
+            f"the central flux gave negative densities (min {low:.2g}, max {top:.2g}): the data are "
+            "under-resolved where the diffusion is small; use more cells or flux='fitted'",
+            GridWarning,
+            stacklevel=3,
+        )
+
+
+def _diffusion_vanishes(process: Process) -> bool:
+    """Whether g^2(0) = 0 (sub-VP), where fitted fluxes lose their even expansion in h."""
+    return float(np.asarray(process.g2(np.array([0.0])))[0]) == 0.0
+
+
+def _scaled_max(ops: list[AxisOperator], q0: np.ndarray) -> float:
+    r"""The largest :math:`|\Pi^{-1/2} q_0|` along any axis (``inf`` where it overflows)."""
+    worst = 0.0
+    for k, op in enumerate(ops):
+        shape = [1] * q0.ndim
+        shape[k] = -1
+        w = _scaled(np.abs(q0), -(0.5 * op.log_pi).reshape(shape))
+        worst = max(worst, float(w.max()) if np.all(np.isfinite(w)) else np.inf)
+    return worst
+
+
+def _scaled(q: np.ndarray, log_scale: np.ndarray) -> np.ndarray:
+    """``q * exp(log_scale)`` with zeros kept zero where the scale overflows."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return np.where(q == 0, 0.0, q * np.exp(log_scale))
+
+
+def _exact_in_time(process: Process, ndim: int) -> bool:
+    """Whether the generator is rho(t) L0 with a fixed, separable L0 (see :func:`propagator_axes`)."""
+    if isinstance(process, (VP, VE, OU)):
+        return True
+    if isinstance(process, Langevin):
+        return ndim == 1 or isinstance(process.potential, DoubleWell)
+    return False
+
+
+def _march(axes: list, grid: Grid, q0: np.ndarray, t: np.ndarray, tol: float, fitted: bool) -> tuple[list, np.ndarray]:
+    """Time-step from 0 through the sorted output times; densities in the order of ``t``."""
+    order = np.argsort(t, kind="stable")
+    values, errs = [None] * t.size, np.zeros(t.size)
+    steps = [0.0] * grid.ndim
+    q, t_prev, total = q0, 0.0, 0.0
+    for i in order:
+        if t[i] > t_prev:
+            q, e = _step(axes, grid, q, t_prev, float(t[i]), tol, steps, fitted)
+            total += e
+            t_prev = float(t[i])
+        values[i], errs[i] = q, total
+    return values, errs

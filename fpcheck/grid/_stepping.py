@@ -1,0 +1,220 @@
+r"""Kernels of the time-stepping path: finite-volume operators at many times, and one SDIRK step on many lines.
+
+The semi-discrete equation along one axis is :math:`\dot q = L(t)\,q` with :math:`L(t)` the
+finite-volume operator for the face drift :math:`f(t)` and the diffusion :math:`D(t)`, with
+Scharfetter-Gummel (:mod:`fpcheck.grid.operators`) or central face fluxes.  One step of size
+:math:`\Delta t` of the five-stage, stiffly accurate, L-stable SDIRK method of order 4 (Hairer &
+Wanner, *Solving Ordinary Differential Equations II*, sec. IV.6, eq. (6.16); :math:`\gamma = 1/4`) is
+
+.. math::
+    (I - \gamma\,\Delta t\,L_i)\,Y_i = q_n + \Delta t \sum_{j<i} a_{ij} K_j, \qquad K_i = L_i Y_i,
+    \qquad L_i = L(t_n + c_i \Delta t),
+
+:math:`q_{n+1} = Y_5` (the last row of :math:`A` is :math:`b`).
+
+With fitted fluxes (and with central ones where the cell Peclet number :math:`|f|h/D` is at most
+2), every :math:`I - \gamma\Delta t L_i` has a positive diagonal, non-positive off-diagonals and
+columns that sum to one: it is a column diagonally dominant M-matrix, so the Thomas algorithm
+needs no pivoting and no pivot falls below one.  Its factorisation depends only on the stage, so it is
+computed once per stage and shared by every line.
+
+Each kernel is a module-level ``@njit(cache=True)`` function with a plain NumPy/SciPy reference
+(``*_reference``) that the tests hold it to.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "SDIRK_A",
+    "SDIRK_B",
+    "SDIRK_C",
+    "SDIRK_GAMMA",
+    "flux_coefficients",
+    "sdirk_step_lines",
+    "flux_coefficients_reference",
+    "sdirk_step_reference",
+]
+
+SDIRK_GAMMA = 0.25
+#: Butcher matrix of SDIRK4 (Hairer-Wanner IV.6.16); stiffly accurate: the last row is b.
+SDIRK_A = np.array(
+    [
+        [1 / 4, 0, 0, 0, 0],
+        [1 / 2, 1 / 4, 0, 0, 0],
+        [17 / 50, -1 / 25, 1 / 4, 0, 0],
+        [371 / 1360, -137 / 2720, 15 / 544, 1 / 4, 0],
+        [25 / 24, -49 / 48, 125 / 16, -85 / 12, 1 / 4],
+    ]
+)
+SDIRK_B = SDIRK_A[-1].copy()
+#: Stage times (the row sums of A, exactly).
+SDIRK_C = np.array([1 / 4, 3 / 4, 11 / 20, 1 / 2, 1.0])
+
+
+@njit(cache=True)
+def _bernoulli(z):
+    # B(z) = z / (e^z - 1).  For |z| < 0.1 the series (Bernoulli numbers) to z^8: the next term
+    # is below 2e-18; otherwise one exponential, 1 - e^{-|z|} losing at most u/|z| < 10u.
+    a = abs(z)
+    if a < 0.1:
+        z2 = z * z
+        return 1.0 - 0.5 * z + z2 * (1.0 / 12.0 - z2 * (1.0 / 720.0 - z2 * (1.0 / 30240.0 - z2 / 1209600.0)))
+    e = math.exp(-a)
+    b = a * e / (1.0 - e)  # B(|z|)
+    return b if z > 0.0 else b + a
+
+
+@njit(cache=True)
+def flux_coefficients(face_drift, diffusion, h, fitted):
+    r"""The finite-volume operators :math:`L(t_i)` for ``m`` times at once.
+
+    With :math:`P = f h/D` at a face, the flux weights are :math:`\mathcal{B}(\pm P)` (fitted,
+    :mod:`fpcheck.grid.operators`) or their linearisation :math:`1 \mp P/2` (central):
+
+    .. math::
+        L[k, k+1] = \frac{D}{h^2}\,w(P_{k+1/2}), \qquad L[k+1, k] = \frac{D}{h^2}\,w(-P_{k+1/2}),
+
+    with :math:`w = \mathcal{B}` or :math:`w(P) = 1 - P/2`, i.e. :math:`D/h^2 \mp f/(2h)`, which needs
+    no :math:`D > 0`.
+
+    Parameters
+    ----------
+    face_drift : float64 array (m, n - 1)
+        Drift at the interior faces at each time.
+    diffusion : float64 array (m,)
+        :math:`D(t_i)`; > 0 when ``fitted``.
+    h : float
+        Cell width.
+    fitted : bool
+        Scharfetter-Gummel weights, or central ones.
+
+    Returns
+    -------
+    lower, diag, upper : arrays (m, n - 1), (m, n), (m, n - 1)
+        ``lower[i, k] = L_i[k+1, k]``, ``upper[i, k] = L_i[k, k+1]``; columns sum to zero.
+    """
+    m, nf = face_drift.shape
+    lower = np.empty((m, nf))
+    upper = np.empty((m, nf))
+    diag = np.zeros((m, nf + 1))
+    for i in range(m):
+        D = diffusion[i]
+        k = D / (h * h)
+        for j in range(nf):
+            if fitted:
+                P = face_drift[i, j] * h / D
+                bp = _bernoulli(P)
+                up = k * bp
+                lo = k * (bp + P)  # B(-P) = B(P) + P
+            else:
+                a = 0.5 * face_drift[i, j] / h
+                up = k - a
+                lo = k + a
+            upper[i, j] = up
+            lower[i, j] = lo
+            diag[i, j] -= lo
+            diag[i, j + 1] -= up
+    return lower, diag, upper
+
+
+@njit(cache=True)
+def sdirk_step_lines(lower, diag, upper, q, dt, A):
+    r"""One SDIRK step of every line of ``q`` (rows), with the operators of the stages.
+
+    Parameters
+    ----------
+    lower, diag, upper : arrays (s, n - 1), (s, n), (s, n - 1)
+        :math:`L_i` at the ``s`` stage times.
+    q : float64 array (m, n)
+        The lines at :math:`t_n`.
+    dt : float
+        Step size.
+    A : float64 array (s, s)
+        Butcher matrix (lower triangular, constant diagonal :math:`\gamma`, last row :math:`b`).
+
+    Returns
+    -------
+    array (m, n)
+        :math:`Y_s`, the lines at :math:`t_n + \Delta t`.
+    """
+    s = A.shape[0]
+    m, n = q.shape
+    g = A[0, 0] * dt
+    # Thomas factors of I - g L_i: modified upper diagonal and inverse pivots
+    cmod = np.empty((s, n))
+    inv = np.empty((s, n))
+    for i in range(s):
+        piv = 1.0 - g * diag[i, 0]
+        inv[i, 0] = 1.0 / piv
+        for k in range(1, n):
+            cmod[i, k - 1] = -g * upper[i, k - 1] * inv[i, k - 1]
+            piv = 1.0 - g * diag[i, k] + g * lower[i, k - 1] * cmod[i, k - 1]
+            inv[i, k] = 1.0 / piv
+    out = np.empty((m, n))
+    K = np.empty((s, n))
+    y = np.empty(n)
+    for r in range(m):
+        for i in range(s):
+            # right-hand side q + dt sum_j a_ij K_j, then (I - g L_i)^{-1}
+            for k in range(n):
+                acc = q[r, k]
+                for j in range(i):
+                    acc += dt * A[i, j] * K[j, k]
+                y[k] = acc
+            y[0] = y[0] * inv[i, 0]
+            for k in range(1, n):
+                y[k] = (y[k] + g * lower[i, k - 1] * y[k - 1]) * inv[i, k]
+            for k in range(n - 2, -1, -1):
+                y[k] -= cmod[i, k] * y[k + 1]
+            if i < s - 1:  # K_i = L_i Y_i
+                K[i, 0] = diag[i, 0] * y[0] + upper[i, 0] * y[1] if n > 1 else diag[i, 0] * y[0]
+                for k in range(1, n - 1):
+                    K[i, k] = lower[i, k - 1] * y[k - 1] + diag[i, k] * y[k] + upper[i, k] * y[k + 1]
+                if n > 1:
+                    K[i, n - 1] = lower[i, n - 2] * y[n - 2] + diag[i, n - 1] * y[n - 1]
+        for k in range(n):
+            out[r, k] = y[k]
+    return out
+
+
+def flux_coefficients_reference(face_drift, diffusion, h, fitted):
+    """:func:`flux_coefficients` in NumPy (fitted: by :func:`fpcheck.grid.operators.fitted_operator`)."""
+    from .operators import fitted_operator
+
+    face_drift, diffusion = np.atleast_2d(face_drift), np.atleast_1d(diffusion)
+    if fitted:
+        ops = [fitted_operator(f, D, h) for f, D in zip(face_drift, diffusion)]
+        return tuple(np.array([getattr(op, name) for op in ops]) for name in ("lower", "diag", "upper"))
+    k = (diffusion / h**2)[:, None]
+    lower, upper = k + face_drift / (2 * h), k - face_drift / (2 * h)
+    diag = np.zeros((face_drift.shape[0], face_drift.shape[1] + 1))
+    diag[:, :-1] -= lower
+    diag[:, 1:] -= upper
+    return lower, diag, upper
+
+
+def sdirk_step_reference(lower, diag, upper, q, dt, A):
+    """:func:`sdirk_step_lines` with the stage solves by :func:`scipy.linalg.solve_banded`."""
+    from scipy.linalg import solve_banded
+
+    s = A.shape[0]
+    n = q.shape[1]
+    K = np.zeros((s,) + q.shape)
+    Y = q
+    for i in range(s):
+        ab = np.zeros((3, n))
+        ab[0, 1:] = -A[i, i] * dt * upper[i]
+        ab[1] = 1.0 - A[i, i] * dt * diag[i]
+        ab[2, :-1] = -A[i, i] * dt * lower[i]
+        rhs = q + dt * np.tensordot(A[i, :i], K[:i], axes=1)
+        Y = solve_banded((1, 1), ab, rhs.T).T
+        LY = diag[i] * Y
+        LY[:, :-1] += upper[i] * Y[:, 1:]
+        LY[:, 1:] += lower[i] * Y[:, :-1]
+        K[i] = LY
+    return Y

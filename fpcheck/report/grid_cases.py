@@ -6,6 +6,9 @@ r"""The grid section: the Fokker-Planck solver against the analytic truth.
 * **2D densities** (B2, ``vp-linear`` x ``gmm2d-ring8`` on [-6, 6]^2): grid against analytic, with the
   error map; the error must lie within a factor 3 of the estimate.
 * **Boltzmann** (``langevin-doublewell``): long-time density against the discrete Boltzmann density.
+* **B4** (``langevin-doublewell`` from N(-1, 0.05^2) on [-3, 3]): relaxation to the discrete Boltzmann
+  density at the rate lambda_1, its order against the continuous one, lambda_1 from the grid (with
+  Richardson) against Chebyshev collocation, and Kramers' formula at kT = 0.1.
 """
 
 from __future__ import annotations
@@ -106,7 +109,11 @@ def b2_densities(quick: bool) -> CaseResult:
         bool(ok),
         f"{n}x{n} cells, Richardson: L1 {', '.join(f'{e:.2e}' for e in err)} at t = {_TIMES}; "
         f"estimate/error in [{ratio.min():.2f}, {ratio.max():.2f}] (need within a factor {_EST_FACTOR:g}).",
-        metrics={"l1_error": err.tolist(), "error_estimate": sol.error_estimate.tolist(), "wall_time_s": sol.wall_time_s},
+        metrics={
+            "l1_error": err.tolist(),
+            "error_estimate": sol.error_estimate.tolist(),
+            "wall_time_s": sol.wall_time_s,
+        },
         table=(["t", "L1 error", "estimate"], [[t, e, s] for t, e, s in zip(_TIMES, err, sol.error_estimate)]),
         figures=[("densities", fig)],
     )
@@ -132,4 +139,143 @@ def boltzmann(quick: bool) -> CaseResult:
         f"max |q(tau = 1000) - pi| / max pi = {dev:.2e} on {grid.shape[0]} cells (tolerance 1e-12, the B4 target): the fitted "
         "scheme's stationary state is the discrete Boltzmann density exactly.",
         metrics={"relative_deviation": dev},
+    )
+
+
+#: B4 targets: long-time L1 distance to the discrete Boltzmann density, and the relative difference
+#: between the Richardson-extrapolated grid rate and the spectral rate.
+_B4_L1, _B4_RATE = 1e-12, 1e-6
+
+
+@register(SECTION, "b4-kramers", "B4: double-well relaxation: Boltzmann limit, slowest rate, Kramers")
+def b4_kramers(quick: bool) -> CaseResult:
+    r"""B4 (``langevin-doublewell`` from N(-1, 0.05^2) on [-3, 3]).
+
+    * the long-time density equals the discrete Boltzmann density :math:`\pi_h` to 1e-12 in L1, and
+      the L1 distance decays as :math:`e^{-\lambda_1 t}`: the slope fitted to the points between
+      t = 10 (where :math:`e^{-\lambda_2 t} < 10^{-14}`) and L1 = 1e-9 matches the grid's :math:`\lambda_1`
+      within 1e-4 (the rounding floor, < 1e-12, moves the smallest log-value by < 1e-3 over a
+      log-range of ~20: a slope error of a few 1e-5);
+    * :math:`\pi_h` converges to the continuous Boltzmann density at order 2 (within 0.1);
+    * :math:`\lambda_1`: grid with Richardson against Chebyshev collocation to 1e-6;
+    * Kramers at kT = 0.1 within its :math:`O(kT/\Delta U)` accuracy: :math:`|\lambda_1/\lambda_K - 1| \le kT/\Delta U`
+      (the leading correction for this potential is :math:`-\frac38 kT/\Delta U`).
+    """
+    import matplotlib.pyplot as plt
+
+    from ..distributions import GaussianMixture
+    from ..grid import Grid, cell_averages, solve_fokker_planck
+    from ..grid.solver import propagator_axes
+    from ..grid.spectrum import kramers_rate, relaxation_rates, spectral_relaxation_rates
+    from ..processes import DoubleWell, Langevin
+
+    base = problems.process("langevin-doublewell")
+    bounds = (-3.0, 3.0)
+    # 256 cells: the propagator's rounding on its own fixed point stays below 6e-13 there (it grows
+    # with t ||L||, past 1e-12 from about 512 cells at t ~ 1000)
+    grid = Grid([bounds], [256])
+    rates = relaxation_rates(base, grid)
+    lam_h, lam_rich = float(rates.rates[0]), float(rates.extrapolated[0])
+    spec = spectral_relaxation_rates(base.potential, base.kT, bounds, n=128 if quick else 192)
+    lam_spec = float(spec.rates[0])
+    rate_dev = abs(lam_rich / lam_spec - 1.0)
+
+    # long-time solve, until exp(-lambda_1 t) < 1e-13 (the registry's process stops at T = 10)
+    t_end = 1.05 * np.log(1e13) / lam_h
+    process = Langevin(base.potential, base.kT, T=t_end)
+    start = GaussianMixture.isotropic([1.0], [[-1.0]], 0.05)
+    times = np.concatenate([[0.5, 1.0, 2.0, 5.0], np.linspace(10.0, t_end, 12 if quick else 30)])
+    with warnings.catch_warnings():
+        # 256 cells put 2 cells across the start's std: exact averages, and the limit does not depend on it
+        warnings.filterwarnings("ignore", "the grid under-resolves", GridWarning)
+        sol = solve_fokker_planck(process, start, grid, times, extrapolate=False)
+        q0 = cell_averages(start, grid).values
+    pi_h = np.exp(propagator_axes(base, grid)[0].log_pi)
+    l1 = np.array([np.abs(d.values - pi_h).sum() * grid.h[0] for d in sol.densities])
+    fit = (times >= 10.0) & (l1 >= 1e-9)
+    slope = -np.polyfit(times[fit], np.log(l1[fit]), 1)[0]
+    slope_dev = abs(slope / lam_h - 1.0)
+
+    # discrete against continuous Boltzmann
+    boltz = problems.data("doublewell1d")
+    sizes = (128, 256) if quick else (128, 256, 512)
+    cont = []
+    for n in sizes:
+        g = Grid([bounds], [n])
+        exact = cell_averages(boltz, g).values
+        cont.append(np.abs(np.exp(propagator_axes(base, g)[0].log_pi) - exact).sum() * g.h[0])
+    order_cont = float(np.polyfit(np.log(6.0 / np.array(sizes)), np.log(cont), 1)[0])
+
+    # Kramers
+    lam_01 = float(spectral_relaxation_rates(DoubleWell(1.0), 0.1, bounds, n=160 if quick else 192).rates[0])
+    kramers = {kT: (lam, kramers_rate(DoubleWell(1.0), kT)) for kT, lam in ((0.1, lam_01), (0.25, lam_spec))}
+    ratio_01 = kramers[0.1][0] / kramers[0.1][1]
+
+    checks = {
+        "long-time L1 to pi_h": l1[-1] <= _B4_L1,
+        "decay rate": slope_dev <= 1e-4,
+        "order vs continuous": abs(order_cont - 2.0) <= 0.1,
+        "rate vs spectral": rate_dev <= _B4_RATE,
+        "Kramers at kT = 0.1": abs(ratio_01 - 1.0) <= 0.1,  # kT / dU = 0.1
+    }
+
+    fig, axs = plt.subplots(1, 2, figsize=(10.0, 3.8), constrained_layout=True)
+    ax = axs[0]
+    ax.semilogy(times, l1, "o-", ms=3, label=r"$\|q(t) - \pi_h\|_1$")
+    ref = np.flatnonzero(fit)[len(np.flatnonzero(fit)) // 2]
+    ax.semilogy(
+        times,
+        l1[ref] * np.exp(-lam_h * (times - times[ref])),
+        "--",
+        label=rf"$\propto e^{{-\lambda_1 t}}$, $\lambda_1$ = {lam_h:.5f}",
+    )
+    ax.axhline(_B4_L1, color="k", lw=0.8, ls=":", label="target 1e-12")
+    ax.set(
+        xlabel="t", ylabel="L1 distance", title="B4: relaxation to the discrete Boltzmann density", ylim=(1e-16, 2.0)
+    )
+    ax.legend(fontsize=7)
+    x = grid.centres()
+    ax = axs[1]
+    ax.plot(x, sol.densities[-1].values, label=f"grid, t = {t_end:.0f}")
+    ax.plot(x, boltz.pdf(x[:, None]), "--", label="exp(-U/kT)/Z")
+    ax.plot(x, q0 / 8.0, ":", label="start (/8)")
+    ax.set(xlabel="x", ylabel="density", title="U = (x^2-1)^2, kT = 0.25")
+    ax.legend(fontsize=7)
+
+    rows = [
+        ["L1(q(t_end), pi_h), 256 cells", l1[-1], _B4_L1],
+        ["fitted decay rate / lambda_1 - 1", slope / lam_h - 1.0, 1e-4],
+        *[[f"L1(pi_h, Boltzmann), {n} cells", c, "-"] for n, c in zip(sizes, cont)],
+        ["order vs continuous Boltzmann", order_cont, "2 +- 0.1"],
+        ["lambda_1 grid plain (256 cells)", f"{lam_h:.12f}", "-"],
+        ["lambda_1 grid Richardson (256/512)", f"{lam_rich:.12f}", "-"],
+        ["lambda_1 spectral", f"{lam_spec:.12f}", "-"],
+        ["abs(Richardson / spectral - 1)", rate_dev, _B4_RATE],
+        ["abs(plain / spectral - 1)", abs(lam_h / lam_spec - 1.0), "-"],
+        *[[f"lambda_1 / Kramers at kT = {kT:g}", lam / lk, f"1 +- {kT:g}"] for kT, (lam, lk) in kramers.items()],
+    ]
+    failed = [name for name, ok in checks.items() if not ok]
+    return CaseResult(
+        not failed,
+        f"L1 to the discrete Boltzmann density {l1[-1]:.1e} at t = {t_end:.0f} (target {_B4_L1:g}), decaying at "
+        f"lambda_1 to {slope_dev:.1e}; order {order_cont:.2f} against the continuous density; lambda_1 = "
+        f"{lam_rich:.10f} (Richardson) vs {lam_spec:.10f} (spectral), relative {rate_dev:.1e} (target {_B4_RATE:g}); "
+        f"Kramers ratio {ratio_01:.4f} at kT = 0.1 (bound 1 +- 0.1)"
+        + (f". Failed: {', '.join(failed)}." if failed else "."),
+        metrics={
+            "l1_discrete_boltzmann": float(l1[-1]),
+            "t_end": float(t_end),
+            "decay_rate_deviation": float(slope_dev),
+            "l1_continuous_boltzmann": [float(c) for c in cont],
+            "order_continuous": order_cont,
+            "lambda1_plain": lam_h,
+            "lambda1_richardson": lam_rich,
+            "lambda1_richardson_error_estimate": float(rates.error_estimate[0]),
+            "lambda1_spectral": lam_spec,
+            "rate_relative_difference": rate_dev,
+            "kramers_ratio": {str(kT): lam / lk for kT, (lam, lk) in kramers.items()},
+            "checks": {k: bool(v) for k, v in checks.items()},
+        },
+        table=(["quantity", "value", "target"], rows),
+        figures=[("relaxation", fig)],
     )

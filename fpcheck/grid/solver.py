@@ -39,7 +39,7 @@ from ..errors import GridWarning, InputError
 from ..processes import OU, VE, VP, AffineProcess, DoubleWell, Langevin, Process
 from .density import GridDensity
 from .grids import Grid
-from .operators import AxisOperator, fitted_operator
+from .operators import AxisOperator, CirculantOperator, fitted_operator
 from .projection import cell_averages
 from .stepping import DEFAULT_TIME_TOL, integrate_lines
 
@@ -100,17 +100,28 @@ def _separable_potential_1d(process: Langevin, dim: int):
     )
 
 
+def _check_periodic(process: Process, grid: Grid) -> None:
+    if any(grid.periodic) and not isinstance(process, VE):
+        raise InputError(
+            f"periodic axes {grid.periodic} need a drift that is periodic on the box; the solver supports "
+            f"them for the drift-free VE process, not for {type(process).__name__}: use periodic=False"
+        )
+
+
 def propagator_axes(process: Process, grid: Grid) -> list[AxisOperator]:
     r"""The per-axis operators :math:`L_0^{(k)}` of ``process`` on ``grid``.
 
     Raises ``NotImplementedError`` for processes whose generator is not :math:`\rho(t) L_0`.
     """
+    _check_periodic(process, grid)
     ops = []
     for k in range(grid.ndim):
         x = grid.centres(k)
         h = grid.h[k]
         faces = 0.5 * (x[1:] + x[:-1])
-        if isinstance(process, VP):
+        if grid.periodic[k]:  # a VE axis (_check_periodic)
+            ops.append(CirculantOperator(0.5, h, grid.shape[k]))
+        elif isinstance(process, VP):
             ops.append(fitted_operator(-0.5 * faces, 0.5, h))
         elif isinstance(process, VE):
             ops.append(fitted_operator(np.zeros_like(faces), 0.5, h))
@@ -137,6 +148,10 @@ def stepping_axes(process: Process, grid: Grid) -> list:
     Langevin dynamics in a separable potential; drift and diffusion of each axis then depend on
     that axis's coordinate and on time only, so the axes evolve independently.
     """
+    if any(grid.periodic):
+        raise InputError(
+            f"the time-stepping path has zero-flux ends; periodic axes {grid.periodic} need method='exact'"
+        )
     axes = []
     for k in range(grid.ndim):
         x = grid.centres(k)
@@ -201,6 +216,9 @@ def _propagate(ops: list[AxisOperator], q0: np.ndarray, tau: float) -> np.ndarra
 
     q = q0
     for k, op in enumerate(ops):
+        if isinstance(op, CirculantOperator):
+            q = op.expm_apply(q, tau, axis=k)
+            continue
         shape = [1] * q.ndim
         shape[k] = -1
         half = (0.5 * op.log_pi).reshape(shape)
@@ -254,6 +272,8 @@ def _check_box_faces(initial: Distribution, grid: Grid) -> None:
 
 def _check_boundary(values: np.ndarray, grid: Grid, t: float, tol: float) -> None:
     for k in range(values.ndim):
+        if grid.periodic[k]:
+            continue
         edge = np.take(values, [0, -1], axis=k)
         outer = float(np.abs(edge).sum()) * grid.cell_volume
         if outer > tol:

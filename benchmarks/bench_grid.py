@@ -4,6 +4,7 @@ Problems (named as in the grid issue):
   B1: vp-linear x gmm1d-bimodal on [-8, 8], t in {0.05, 0.2, 1.0}
   B2: vp-linear x gmm2d-ring8 on [-6, 6]^2, same times
   B3: vp-linear x gmm3d-tetra on [-6, 6]^3, same times
+  B5: subvp-linear x gmm1d-bimodal on [-8, 8], same times (time-stepping path)
 Each row: grid, L1 error of the Richardson result against exact cell averages of q_t, the solver's
 own error estimate, their ratio, and the wall time of the solve (after a warm-up that compiles the
 kernels).  Run: python benchmarks/bench_grid.py
@@ -24,9 +25,9 @@ from fpcheck.grid.solver import solve_fokker_planck
 TIMES = (0.05, 0.2, 1.0)
 
 
-def run(name: str, data: str, bounds, shapes) -> None:
-    truth = ExactMarginals(problems.process("vp-linear"), problems.data(data))
-    print(f"\n{name}: vp-linear x {data} on {bounds[0]}^{len(bounds)}")
+def run(name: str, data: str, bounds, shapes, process: str = "vp-linear") -> None:
+    truth = ExactMarginals(problems.process(process), problems.data(data))
+    print(f"\n{name}: {process} x {data} on {bounds[0]}^{len(bounds)}")
     print(f"{'grid':>12} {'t':>6} {'L1 error':>11} {'estimate':>11} {'est/err':>8} {'wall (s)':>9}")
     for shape in shapes:
         grid = Grid(bounds, shape)
@@ -35,6 +36,8 @@ def run(name: str, data: str, bounds, shapes) -> None:
             start = time.perf_counter()
             sol = solve_fokker_planck(truth.process, truth.data, grid, TIMES)
             best = min(best, time.perf_counter() - start)
+        if sol.time_error is not None:
+            print(f"{'':>12} {sol.method}; time-error estimates {', '.join(f'{e:.1e}' for e in sol.time_error)}")
         for t, dens, est in zip(TIMES, sol.densities, sol.error_estimate):
             err = np.abs(dens.values - cell_averages(truth.at(t), grid).values).sum() * grid.cell_volume
             label = "x".join(map(str, shape))
@@ -44,10 +47,12 @@ def run(name: str, data: str, bounds, shapes) -> None:
 def main() -> None:
     warnings.simplefilter("ignore")
     warm = Grid([(-8, 8)], [64])
-    solve_fokker_planck(problems.process("vp-linear"), problems.data("gmm1d-bimodal"), warm, [0.5])
+    for name in ("vp-linear", "subvp-linear"):
+        solve_fokker_planck(problems.process(name), problems.data("gmm1d-bimodal"), warm, [0.5])
     run("B1", "gmm1d-bimodal", [(-8, 8)], [[512], [1024], [2048]])
     run("B2", "gmm2d-ring8", [(-6, 6)] * 2, [[128, 128], [256, 256], [512, 512]])
     run("B3", "gmm3d-tetra", [(-6, 6)] * 3, [[48] * 3, [96] * 3])
+    run("B5", "gmm1d-bimodal", [(-8, 8)], [[256], [512], [1024]], process="subvp-linear")
 
 
 if __name__ == "__main__":

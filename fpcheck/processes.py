@@ -143,6 +143,13 @@ class AffineProcess(Process):
         x = self._points(x)
         return -self.rate(t) * x + self.shift(t)
 
+    def coefficients(self, t) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r""":math:`\lambda(t)`, :math:`\kappa(t)` and :math:`g^2(t)` at the times ``t``, with one check of ``t``."""
+        return self._coefficients(self.check_time(t))
+
+    def _coefficients(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.rate(t), self.shift(t), self.g2(t)
+
     def kernel(self, t) -> Kernel:
         r"""``(a_t, c_t, s_t^2)`` of :math:`k_t(x\mid x_0) = \mathcal{N}(a_t x_0 + c_t,\ s_t^2 I)`."""
         return self._kernel(self.check_time(t))
@@ -184,6 +191,23 @@ class _ScheduledProcess(AffineProcess):
     def params(self) -> dict:
         return {"schedule": self.schedule}
 
+    def rate(self, t):
+        return self._rate(self.check_time(t))
+
+    def g2(self, t):
+        return self._g2(self.check_time(t))
+
+    def _coefficients(self, t):
+        return self._rate(t), np.zeros_like(t), self._g2(t)
+
+    # _rate and _g2 take times already checked against [0, T] (T is the schedule's), so they call
+    # the schedule's unchecked formulas: the time-stepping solver evaluates them at every step
+    @abstractmethod
+    def _rate(self, t: np.ndarray) -> np.ndarray: ...
+
+    @abstractmethod
+    def _g2(self, t: np.ndarray) -> np.ndarray: ...
+
 
 class VP(_ScheduledProcess):
     r"""Variance-preserving (DDPM) process: :math:`f = -\beta_t x/2`, :math:`g^2 = \beta_t`.
@@ -192,11 +216,11 @@ class VP(_ScheduledProcess):
     so that it keeps full relative accuracy as :math:`t \to 0`).
     """
 
-    def rate(self, t):
-        return 0.5 * self.schedule.beta(self.check_time(t))
+    def _rate(self, t):
+        return 0.5 * self.schedule._beta(t)
 
-    def g2(self, t):
-        return self.schedule.beta(self.check_time(t))
+    def _g2(self, t):
+        return self.schedule._beta(t)
 
     def _kernel(self, t):
         B = self.schedule.integral(t)
@@ -213,12 +237,11 @@ class SubVP(_ScheduledProcess):
     Kernel :math:`a = e^{-B/2}`, :math:`c = 0`, :math:`s^2 = (1 - e^{-B})^2`.
     """
 
-    def rate(self, t):
-        return 0.5 * self.schedule.beta(self.check_time(t))
+    def _rate(self, t):
+        return 0.5 * self.schedule._beta(t)
 
-    def g2(self, t):
-        t = self.check_time(t)
-        return -self.schedule.beta(t) * np.expm1(-2.0 * self.schedule.integral(t))
+    def _g2(self, t):
+        return -self.schedule._beta(t) * np.expm1(-2.0 * self.schedule._integral(t))
 
     def _kernel(self, t):
         B = self.schedule.integral(t)
@@ -239,11 +262,11 @@ class VE(_ScheduledProcess):
     def __init__(self, schedule: Schedule | None = None):
         super().__init__(GeometricSigma() if schedule is None else schedule)
 
-    def rate(self, t):
-        return np.zeros_like(self.check_time(t))
+    def _rate(self, t):
+        return np.zeros_like(t)
 
-    def g2(self, t):
-        return self.schedule.beta(self.check_time(t))
+    def _g2(self, t):
+        return self.schedule._beta(t)
 
     def _kernel(self, t):
         return Kernel(np.ones_like(t), np.zeros_like(t), self.schedule.integral(t))

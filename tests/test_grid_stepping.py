@@ -290,3 +290,18 @@ def test_data_where_the_equilibrium_is_negligible_take_the_stepping_path():
     assert "SDIRK4" in sol.method and "fitted" in sol.method
     assert abs(sol.densities[0].mass() - cell_averages(data, grid).mass()) < 1e-12
     assert sol.densities[0].values.min() >= -1e-14 * sol.densities[0].values.max()
+
+
+def test_doubling_kernel_is_three_steps(rng):
+    from fpcheck.grid._stepping import sdirk_doubling_lines
+
+    drift = rng.normal(size=(15, 31))
+    lower, diag, upper = flux_coefficients(drift, rng.uniform(0.5, 1.0, size=15), 0.1, True)
+    q = rng.uniform(size=(4, 32))
+    dt = 0.05
+    whole = sdirk_step_reference(lower[:5], diag[:5], upper[:5], q, dt, SDIRK_A)
+    half = sdirk_step_reference(lower[5:10], diag[5:10], upper[5:10], q, dt / 2, SDIRK_A)
+    half = sdirk_step_reference(lower[10:], diag[10:], upper[10:], half, dt / 2, SDIRK_A)
+    got, gap = sdirk_doubling_lines(lower, diag, upper, q, dt, SDIRK_A)
+    np.testing.assert_allclose(got, half, rtol=1e-12, atol=1e-14)
+    assert gap == pytest.approx(np.abs(half - whole).sum(), rel=1e-6, abs=1e-13)

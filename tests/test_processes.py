@@ -417,3 +417,16 @@ def test_repr_lists_parameters(make):
     assert text.startswith(type(p).__name__ + "(")
     for key in p.params():
         assert f"{key}=" in text
+
+
+@pytest.mark.parametrize("make", AFFINE)
+def test_coefficients_at_many_times_are_rate_shift_and_g2(make):
+    # the one-check batch accessor the time-stepping solver uses agrees with the public methods
+    proc = make()
+    t = np.linspace(0.0, proc.T, 7)
+    rate, shift, g2 = proc.coefficients(t)
+    np.testing.assert_array_equal(rate, proc.rate(t))
+    np.testing.assert_array_equal(shift, proc.shift(t))
+    np.testing.assert_array_equal(g2, proc.g2(t))
+    with pytest.raises(InputError):
+        proc.coefficients([proc.T * 1.5])

@@ -160,10 +160,10 @@ def stepping_axes(process: Process, grid: Grid) -> list:
         if isinstance(process, AffineProcess):
 
             def coefficients(ts, faces=faces, k=k):
-                kappa = np.asarray(process.shift(ts), dtype=float)
+                rate, kappa, g2 = process.coefficients(ts)
+                kappa = np.asarray(kappa, dtype=float)
                 kappa = kappa[:, k] if kappa.ndim == 2 else kappa
-                drift = -np.multiply.outer(process.rate(ts), faces) + kappa[:, None]
-                return drift, 0.5 * process.g2(ts)
+                return -np.multiply.outer(rate, faces) + kappa[:, None], 0.5 * g2
 
         elif isinstance(process, Langevin):
             face_drift = -np.diff(_separable_potential_1d(process, grid.ndim)(x)) / h

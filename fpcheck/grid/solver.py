@@ -327,7 +327,9 @@ def solve_fokker_planck(
         when they went negative.
     time_tol : float
         L1 error per unit time allowed to the time stepping; its estimate is added to the error
-        estimate (and reported as ``time_error``).
+        estimate (and reported as ``time_error``).  That estimate is a bound (a sum of local
+        errors, measured 3-20 times the actual time error), so keep ``time_tol`` below the spatial
+        error per unit time for a sharp total estimate.
     boundary_tol : float
         Warn (:class:`~fpcheck.errors.GridWarning`) when the mass in the outermost cells exceeds it.
 

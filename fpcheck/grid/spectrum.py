@@ -47,6 +47,13 @@ __all__ = [
 _EPS = float(np.finfo(float).eps)
 
 
+def _check_potential_1d(potential, why: str) -> None:
+    if not isinstance(potential, Potential):
+        raise InputError(f"potential must be a fpcheck.processes.Potential, got {type(potential).__name__}")
+    if potential.dim not in (None, 1):
+        raise InputError(f"the potential is {potential.dim}-dimensional; {why}")
+
+
 def _count(value, name: str, lo: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
         raise InputError(f"{name} must be an integer >= {lo}, got {value!r}")
@@ -340,10 +347,7 @@ def spectral_relaxation_rates(
     >>> np.round(r.rates, 8)
     array([0.02977959, 3.31039406])
     """
-    if not isinstance(potential, Potential):
-        raise InputError(f"potential must be a fpcheck.processes.Potential, got {type(potential).__name__}")
-    if potential.dim not in (None, 1):
-        raise InputError(f"the potential is {potential.dim}-dimensional; spectral rates are computed in 1D")
+    _check_potential_1d(potential, "spectral rates are computed in 1D")
     kT = val.positive(kT, "kT")
     b = val.finite_array(bounds, "bounds", ndim=1)
     if b.shape != (2,) or not b[1] > b[0]:
@@ -433,10 +437,7 @@ def kramers_rate(potential: Potential, kT: float, minima: Sequence[float] = (-1.
         :math:`U'' \le 0`, the saddle has :math:`U'' \ge 0`, or the saddle does not lie between
         the minima.
     """
-    if not isinstance(potential, Potential):
-        raise InputError(f"potential must be a fpcheck.processes.Potential, got {type(potential).__name__}")
-    if potential.dim not in (None, 1):
-        raise InputError(f"the potential is {potential.dim}-dimensional; the Kramers formula here is 1D")
+    _check_potential_1d(potential, "the Kramers formula here is 1D")
     kT = val.positive(kT, "kT")
     m = val.finite_array(minima, "minima", ndim=1)
     if m.shape != (2,):

@@ -66,7 +66,8 @@ class FokkerPlanckSolution:
     densities : list of GridDensity
         One per time, on the requested grid (Richardson-extrapolated when ``extrapolate``).
     error_estimate : array (m,)
-        Estimated L1 error of each density.
+        Estimated L1 error of each density: the spatial (Richardson) estimate, plus the time
+        error's where the time is stepped, plus the mass the walls hold back (:func:`_boundary_tail`).
     grid : Grid
     method : str
     wall_time_s : float
@@ -270,6 +271,32 @@ def _check_box_faces(initial: Distribution, grid: Grid) -> None:
             return
 
 
+def _boundary_tail(values: np.ndarray, grid: Grid) -> float:
+    r"""The mass the free-space density would hold beyond the zero-flux walls, from the outermost cells.
+
+    The walls keep in the mass that would have crossed them, so the walled solution differs from
+    the free-space one by about the mass that lies beyond them.  With the outermost cell average
+    :math:`q_0` and its neighbour :math:`q_1`, the tail decays like :math:`e^{-s x}` with
+    :math:`s = \log(q_1/q_0)/h`, and holds :math:`q_0/s` per unit of wall (:math:`q_0 h` where it
+    does not decay).  Measured against the exact solutions of B1, B2 and B5, this accounts for the
+    boundary error within 10-50%.
+    """
+    total = 0.0
+    for k in range(values.ndim):
+        if grid.periodic[k]:
+            continue
+        wall = grid.cell_volume / grid.h[k]
+        for outer, inner in ((0, 1), (-1, -2)):
+            q0 = np.clip(np.take(values, outer, axis=k), 0.0, None)
+            q1 = np.take(values, inner, axis=k)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                rate = np.log(q1 / q0) / grid.h[k]
+            decays = (q0 > 0) & (rate > 0)
+            length = np.where(decays, 1.0 / np.where(decays, rate, 1.0), grid.h[k])
+            total += float(np.sum(q0 * length)) * wall
+    return total
+
+
 def _check_boundary(values: np.ndarray, grid: Grid, t: float, tol: float) -> None:
     for k in range(values.ndim):
         if grid.periodic[k]:
@@ -403,7 +430,7 @@ def solve_fokker_planck(
             e_time = time_errors[1][i]
         _check_boundary(values, grid, float(ti), boundary_tol)
         densities.append(GridDensity(grid, values))
-        errors.append(err + e_time)
+        errors.append(err + e_time + _boundary_tail(values, grid))
         time_error.append(e_time)
     name = (
         "exact-time fitted FV"

@@ -76,7 +76,9 @@ def _convergence_case(label: str, process: str, sizes: tuple, **options) -> Case
         line = ax.loglog(h, plain[:, j], "o-", label=f"plain, t={t:g} (order {orders_plain[j]:.2f})")[0]
         ax.loglog(h, rich[:, j], "s--", color=line.get_color(), label=f"Richardson (order {orders_rich[j]:.2f})")
         ax.loglog(h, est[:, j], "x", color=line.get_color())
-    ax.set(xlabel="h", ylabel="L1 error vs exact cell averages", title=f"{label}: {process} x gmm1d-bimodal (x: estimate)")
+    ax.set(
+        xlabel="h", ylabel="L1 error vs exact cell averages", title=f"{label}: {process} x gmm1d-bimodal (x: estimate)"
+    )
     ax.legend(fontsize=6)
     rows = [[n, t, plain[i, j], rich[i, j], est[i, j]] for i, n in enumerate(sizes) for j, t in enumerate(_TIMES)]
     passed = (
@@ -291,4 +293,80 @@ def b4_kramers(quick: bool) -> CaseResult:
         },
         table=(["quantity", "value", "target"], rows),
         figures=[("relaxation", fig)],
+    )
+
+
+#: The benchmark problems of the grid truth: (label, process, data, bounds, shape in quick / full
+#: mode, L1 target, wall-time target in s).  The benchmark scripts run them at their full sizes.
+_BENCHMARKS = (
+    ("B1", "vp-linear", "gmm1d-bimodal", (-8.0, 8.0), ([1024], [1024]), 1e-8, 0.02),
+    ("B2", "vp-linear", "gmm2d-ring8", (-6.0, 6.0), ([512, 512], [512, 512]), 1e-6, 0.5),
+    ("B3", "vp-linear", "gmm3d-tetra", (-6.0, 6.0), (None, [96, 96, 96]), 1e-4, 10.0),
+    ("B5", "subvp-linear", "gmm1d-bimodal", (-8.0, 8.0), ([512], [512]), 1e-6, 0.2),
+    ("continuity", "vp-linear", "gmm1d-bimodal", (-8.0, 8.0), ([1024], [2048]), 1e-5, None),
+)
+
+
+@register(SECTION, "benchmark-table", "Benchmark problems: L1 error, estimate and wall time against the targets")
+def benchmark_table(quick: bool) -> CaseResult:
+    """Each benchmark problem solved once here, against its exact solution.
+
+    Passes on the accuracy targets (the largest L1 error over t in {0.05, 0.2, 1}; for the
+    continuity equation, transported by the exact probability-flow velocity, at t = 1).  Wall
+    times depend on the machine and on the rest of the report's load, so they are shown beside
+    their targets (measured on two cores, after compilation) but do not decide the case; the
+    benchmark scripts measure them.  The grids are the benchmarks' own except where noted.
+    """
+    from ..grid import Grid, solve_continuity, solve_fokker_planck
+
+    warm = ExactMarginals(problems.process("subvp-linear"), problems.data("gmm1d-bimodal"))
+    solve_fokker_planck(problems.process("vp-linear"), warm.data, Grid([(-8.0, 8.0)], [64]), [0.5])
+    solve_fokker_planck(warm.process, warm.data, Grid([(-8.0, 8.0)], [64]), [0.5])  # load the kernels
+    solve_continuity(warm.velocity, warm.data, Grid([(-8.0, 8.0)], [64]), [0.05], estimate_error=False)
+    rows, failed, metrics = [], [], {}
+    for label, process, data, bounds, shapes, target, wall_target in _BENCHMARKS:
+        shape = shapes[0] if quick else shapes[1]
+        if shape is None:
+            rows.append([label, "-", "-", "-", "-", f"{target:g}", wall_target, "skipped in quick mode"])
+            continue
+        truth = ExactMarginals(problems.process(process), problems.data(data))
+        grid = Grid([bounds] * len(shape), shape)
+        if label == "continuity":
+            sol = solve_continuity(truth.velocity, truth.data, grid, [1.0])
+        else:
+            sol = solve_fokker_planck(truth.process, truth.data, grid, _TIMES)
+        err = _l1_against_truth(truth, sol, grid)
+        met = float(err.max()) <= target
+        if not met:
+            failed.append(label)
+        grid_label = "x".join(map(str, shape)) + (" (benchmark: 4096)" if label == "continuity" else "")
+        rows.append(
+            [
+                label,
+                f"{process} x {data}",
+                grid_label,
+                float(err.max()),
+                float(sol.error_estimate.max()),
+                f"{target:g}",
+                f"{sol.wall_time_s:.3f} (target {wall_target:g})" if wall_target else f"{sol.wall_time_s:.3f}",
+                "met" if met else "NOT MET",
+            ]
+        )
+        metrics[label] = {
+            "l1_max": float(err.max()),
+            "estimate_max": float(sol.error_estimate.max()),
+            "wall_time_s": sol.wall_time_s,
+            "target": target,
+        }
+    return CaseResult(
+        not failed,
+        "L1 targets met by "
+        + ", ".join(r[0] for r in rows if r[-1] == "met")
+        + (f"; NOT met by {', '.join(failed)}." if failed else ".")
+        + " Wall times are shown, not judged (see the benchmark scripts).",
+        metrics=metrics,
+        table=(
+            ["problem", "process x data", "grid", "max L1", "max estimate", "L1 target", "wall (s)", "verdict"],
+            rows,
+        ),
     )

@@ -37,6 +37,7 @@ __all__ = [
     "flux_coefficients",
     "sdirk_step_lines",
     "sdirk_doubling_lines",
+    "sdirk_step_lines_each",
     "flux_coefficients_reference",
     "sdirk_step_reference",
 ]
@@ -197,6 +198,28 @@ def sdirk_step_lines(lower, diag, upper, q, dt, A):
     y = np.empty(n)
     for r in range(m):
         _advance(q[r], out[r], lower, diag, upper, 0, dt, A, cmod, inv, K, y)
+    return out
+
+
+@njit(cache=True)
+def sdirk_step_lines_each(lower, diag, upper, q, dt, A):
+    r"""One SDIRK step of every line of ``q``, each line with operators of its own.
+
+    As :func:`sdirk_step_lines`, with ``lower, diag, upper`` of shapes ``(s, m, n - 1)``,
+    ``(s, m, n)``, ``(s, m, n - 1)``: the stage operators of line ``r`` are ``[:, r, :]`` (a drift
+    that depends on the coordinates across the lines).
+    """
+    s = A.shape[0]
+    m, n = q.shape
+    cmod = np.empty((s, n))
+    inv = np.empty((s, n))
+    out = np.empty((m, n))
+    K = np.empty((s, n))
+    y = np.empty(n)
+    for r in range(m):
+        lo, di, up = lower[:, r, :], diag[:, r, :], upper[:, r, :]
+        _factor_stages(lo, di, up, 0, s, A[0, 0] * dt, cmod, inv)
+        _advance(q[r], out[r], lo, di, up, 0, dt, A, cmod, inv, K, y)
     return out
 
 

@@ -74,7 +74,8 @@ class ContinuitySolution(FokkerPlanckSolution):
     steps : array of int (m,)
         Runge-Kutta steps taken on ``grid`` from t = 0 to each output time.
     redone_steps : int
-        Steps on ``grid`` redone with a smaller step because a stage lost positivity.
+        Steps on ``grid`` redone with a smaller step, because a stage lost positivity or because the
+        velocity of a later stage broke the CFL bound.
     coarse_steps : array of int (m,)
         The same as ``steps`` on the coarse grid of the error estimate (zeros without it).
     """
@@ -291,11 +292,25 @@ def solve_continuity(
     recomputed from the velocity at the start of the step, and shortened to land exactly on each
     output time (split in two equal steps rather than leave a sliver).  Linear stability allows
     :math:`\mathrm{cfl}` up to about 1.4; positivity is proven for :math:`\mathrm{cfl} \le 1/6`
-    (the Zhang-Shu bound for Simpson's weight; module notes of :mod:`fpcheck.grid._continuity`).  The
-    default 0.4 is usually positive too; a step with a negative stage value is redone with
-    :math:`\Delta t` at 0.9 of the positivity bound (using the largest velocity of its stages), so
-    every output is non-negative either way.  The velocity is called once per axis per stage on all
-    interior face centres of that axis at once, ``velocity(x, t)`` with ``x`` of shape ``(n, d)``.
+    (the Zhang-Shu bound for Simpson's weight; module notes of :mod:`fpcheck.grid._continuity`).
+    Above that bound, positivity is kept by three rules:
+
+    * *drain bound*: the step is also at most half of :math:`\Delta t_+ = \min_{r_i < 0}\bar q_i/(-r_i)`,
+      the longest forward Euler step that keeps the current state non-negative (:math:`r` the first
+      stage's rate; cells below :data:`VACUUM` times :math:`\max q_0` left out), but never below
+      0.9 of the proven bound.  Smooth solutions in the interior are not limited by it; cells that
+      empty fast (a density pulled away from a wall, the edge of a box) are;
+    * *redone steps*: a step with a stage value below :math:`-\mathrm{VACUUM}\max q_0` is redone
+      with half the step, at most 0.9 of the proven bound for the largest velocity of its stages;
+      stage values in :math:`(-\mathrm{VACUUM}\max q_0, 0)`, far below rounding of the mass, are set to 0;
+    * *stage velocities*: a step whose later stages see a velocity with
+      :math:`\Delta t\sum_k\max|v_k|/h_k > 1.25\,\mathrm{cfl}` (the velocity grew within the step,
+      e.g. from zero at :math:`t_n`) is redone with the step that velocity allows.
+
+    So every output is non-negative whatever ``cfl``; ``redone_steps`` counts the redone steps (in
+    the tests' smooth problems only the first steps of the probability flow of ``vp-linear``, whose
+    velocity grows fastest near :math:`t = 0`, are redone, by the third rule).  The velocity is called once per axis per stage
+    on all interior face centres of that axis at once, ``velocity(x, t)`` with ``x`` of shape ``(n, d)``.
 
     **Error estimate.**  With ``estimate_error``, the same problem is solved on ``grid.coarsen()``
     (from the restriction of the initial averages, which is exact) and
@@ -306,13 +321,15 @@ def solve_continuity(
     (:math:`\mathcal R`: mean over the :math:`2^d` children of a coarse cell) estimates the L1 error
     of :math:`q_h`: if :math:`\|q_h - q\| \approx C h^r`, then :math:`\|\mathcal R q_h - q_{2h}\| \approx
     (2^r - 1) C h^r`, and the estimate is :math:`(2^r - 1)/(2^p - 1)` times the error.  The observed
-    order :math:`r` lies between 3 (SSP-RK3 with :math:`\Delta t \propto h`; WENO-JS at smooth
-    extrema) and 5 (WENO5 on smooth monotone parts): measured 4.0-4.4 for a Gaussian carried by a
-    constant velocity, 3.5-5 for linear velocities in 1D and 2D, 3.8-4.6 for the exact
-    probability-flow velocity of ``vp-linear`` x ``gmm1d-bimodal`` (:file:`tests/test_grid_continuity.py`,
+    order :math:`r` lies between 3 (SSP-RK3 with :math:`\Delta t \propto h`, which dominates on
+    fine grids) and 5 (WENO5 in space): measured 4.4-4.9 for a Gaussian carried by a constant
+    velocity (128 to 512 cells), 4.5-4.6 and 4.7 for linear velocities in 1D and 2D, 4.4-4.8 for the
+    exact probability-flow velocity of ``vp-linear`` x ``gmm1d-bimodal`` from 256 to 1024 cells and
+    2.9-4.1 from 1024 to 4096, where the time error takes over (halving ``cfl`` at 2048 cells
+    lowers the error 2-4 times) (:file:`tests/test_grid_continuity.py`,
     :file:`benchmarks/bench_continuity.py`).  :math:`p = 4` keeps the ratio in
-    :math:`[7/15, 31/15] = [0.47, 2.07]` over that range: within a factor 3 of the true error,
-    which the tests check.  It assumes a smooth, resolved solution: for discontinuous data
+    :math:`[7/15, 31/15] = [0.47, 2.07]` for :math:`3 \le r \le 5`: within a factor 3 of the true
+    error, which the tests check (measured 1.3-1.9 up to 1024 cells, 0.44-0.52 at 4096).  It assumes a smooth, resolved solution: for discontinuous data
     (order about 1) it underestimates by up to 15 times.  No Richardson extrapolation is offered:
     the nonlinear WENO weights give no asymptotic expansion of the error in powers of :math:`h`.
 

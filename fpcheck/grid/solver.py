@@ -41,9 +41,9 @@ from .density import GridDensity
 from .grids import Grid
 from .operators import AxisOperator, CirculantOperator, fitted_operator
 from .projection import cell_averages
-from .stepping import DEFAULT_TIME_TOL, integrate_lines
+from .stepping import DEFAULT_TIME_TOL, integrate_lines, integrate_split
 
-__all__ = ["FokkerPlanckSolution", "solve_fokker_planck", "propagator_axes", "stepping_axes", "METHODS"]
+__all__ = ["FokkerPlanckSolution", "solve_fokker_planck", "propagator_axes", "stepping_axes", "split_axes", "METHODS"]
 
 #: Time integration paths of :func:`solve_fokker_planck`.
 METHODS = ("auto", "exact", "stepping")
@@ -72,8 +72,9 @@ class FokkerPlanckSolution:
     method : str
     wall_time_s : float
     time_error : array (m,) or None
-        The part of ``error_estimate`` that comes from the time integration (``None`` when the
-        solution is exact in time).
+        The part of ``error_estimate`` that comes from the time integration, where it is estimated
+        apart (``None`` when the solution is exact in time, or when the estimate covers space and
+        time together, as the continuity solver's coarse-grid estimate does).
     """
 
     times: np.ndarray
@@ -181,6 +182,67 @@ def stepping_axes(process: Process, grid: Grid) -> list:
     if isinstance(process, AffineProcess) and float(np.min(process.g2(np.array([process.T])))) <= 0:
         raise InputError(f"{process!r} has no diffusion; the grid solver needs g^2 > 0")
     return axes
+
+
+def split_axes(process: Process, grid: Grid) -> list:
+    r"""Per-axis, per-line coefficients of :math:`L(t)` for a drift that does not separate.
+
+    Returns one callable per axis, ``coefficients(ts) -> (face_drift (m, lines, n_k - 1),
+    diffusion (m,))`` (lines in the order of ``np.moveaxis(q, k, -1).reshape(-1, n_k)``).  Langevin
+    dynamics take the face drift :math:`-(U_{i+1} - U_i)/h` from the potential at the cell centres,
+    so that the discrete Boltzmann density stays stationary; any other process gives its drift
+    component at the face centres (coordinate :math:`k` on the face, the others at cell centres)
+    and :math:`g^2(t)/2`.
+    """
+    if any(grid.periodic):
+        raise InputError(
+            f"the time-stepping path has zero-flux ends; periodic axes {grid.periodic} need method='exact'"
+        )
+    axes = []
+    if isinstance(process, Langevin):
+        U = np.asarray(process.potential(grid.points()), dtype=float).reshape(grid.shape)
+        for k in range(grid.ndim):
+            face_drift = np.moveaxis(-np.diff(U, axis=k) / grid.h[k], k, -1)
+            face_drift = face_drift.reshape(-1, face_drift.shape[-1])
+
+            def coefficients(ts, face_drift=face_drift):
+                return np.broadcast_to(face_drift, (ts.size,) + face_drift.shape), np.full(ts.size, process.kT)
+
+            axes.append(coefficients)
+        return axes
+    for k in range(grid.ndim):
+        x = grid.centres(k)
+        coords = [grid.centres(j) for j in range(grid.ndim)]
+        coords[k] = 0.5 * (x[1:] + x[:-1])
+        mesh = np.meshgrid(*coords, indexing="ij")
+        points = np.stack([np.moveaxis(m, k, -1).ravel() for m in mesh], axis=1)
+        lines = points.shape[0] // (x.size - 1)
+
+        def coefficients(ts, points=points, k=k, lines=lines):
+            drift = np.stack([np.asarray(process.drift(points, float(t)))[:, k] for t in ts])
+            return drift.reshape(ts.size, lines, -1), 0.5 * np.asarray(process.g2(ts), dtype=float)
+
+        axes.append(coefficients)
+    return axes
+
+
+def _march_split(axes: list, grid: Grid, q0: np.ndarray, t: np.ndarray, tol: float, fitted: bool) -> tuple:
+    """Strang-split stepping through the sorted output times; densities in the order of ``t``."""
+    order = np.argsort(t, kind="stable")
+    states, stats = integrate_split(
+        axes, grid.h, q0, 0.0, t[order], weight=grid.cell_volume, tol=tol, fitted=fitted, max_steps=1_000_000
+    )
+    values, errs = [None] * t.size, np.zeros(t.size)
+    for j, i in enumerate(order):
+        values[i], errs[i] = states[j], stats.error_bound[j]
+    return values, errs
+
+
+def _separable(process: Process, ndim: int) -> bool:
+    """Whether each axis's drift depends on that axis's coordinate and time only (see :func:`stepping_axes`)."""
+    if isinstance(process, AffineProcess):
+        return True
+    return isinstance(process, Langevin) and (ndim == 1 or isinstance(process.potential, DoubleWell))
 
 
 def _step(axes: list, grid: Grid, q: np.ndarray, t0: float, t1: float, tol: float, steps: list, fitted: bool) -> tuple:
@@ -411,7 +473,10 @@ def solve_fokker_planck(
             solutions.append([_propagate(ops[i], q0, float(s)) for s in _tau(process, t)])
             time_errors.append(np.zeros(t.size))
         else:
-            values, errs = _march(stepping_axes(process, g), g, q0, t, time_tol, fitted)
+            if _separable(process, g.ndim):
+                values, errs = _march(stepping_axes(process, g), g, q0, t, time_tol, fitted)
+            else:
+                values, errs = _march_split(split_axes(process, g), g, q0, t, time_tol, fitted)
             solutions.append(values)
             time_errors.append(errs)
 
@@ -432,10 +497,11 @@ def solve_fokker_planck(
         densities.append(GridDensity(grid, values))
         errors.append(err + e_time + _boundary_tail(values, grid))
         time_error.append(e_time)
+    split = "" if exact or _separable(process, grid.ndim) or grid.ndim == 1 else ", Strang-split axes"
     name = (
         "exact-time fitted FV"
         if exact
-        else f"{'fitted' if fitted else 'central'} FV + adaptive SDIRK4 (time_tol {time_tol:g})"
+        else f"{'fitted' if fitted else 'central'} FV + adaptive SDIRK4{split} (time_tol {time_tol:g})"
     )
     method_name = name + (" + Richardson (h/2, h, 2h)" if extrapolate else "")
     return FokkerPlanckSolution(

@@ -391,3 +391,38 @@ def test_split_time_error_is_bounded_by_its_estimate():
         assert err <= e  # the estimate bounds the error ...
         assert e <= 1e-5 * t * 1.01  # ... and the error per unit time stays within tol
         assert err >= e / 30  # and is not a gross overestimate
+
+
+def test_a_user_process_with_a_moving_potential():
+    # dx = -(x - sin t) dt + dW (a potential (x - sin t)^2 / 2 that moves): a user Process the
+    # solver knows nothing about.  From N(m0, s0^2) it stays Gaussian with
+    # m' = -(m - sin t), i.e. m(t) = m0 e^{-t} + (sin t - cos t + e^{-t}) / 2, and
+    # s^2(t) = s0^2 e^{-2t} + (1 - e^{-2t}) / 2.
+    from fpcheck.processes import Process
+
+    class Moving(Process):
+        T = 3.0
+
+        def drift(self, x, t):
+            return -(self._points(x) - np.sin(self._scalar_time(t)))
+
+        def g2(self, t):
+            return np.ones_like(self.check_time(t))
+
+    m0, s0 = -1.0, 0.4
+    data = GaussianMixture.isotropic([1.0], [[m0]], [s0])
+    times = (0.5, 2.0)
+
+    def exact(t):
+        m = m0 * np.exp(-t) + 0.5 * (np.sin(t) - np.cos(t) + np.exp(-t))
+        return GaussianMixture.isotropic([1.0], [[m]], [np.sqrt(s0**2 * np.exp(-2 * t) + 0.5 * (1 - np.exp(-2 * t)))])
+
+    errs = []
+    for n in (128, 256):
+        grid = Grid([(-6, 6)], [n])
+        sol = solve_fokker_planck(Moving(), data, grid, times)
+        errs.append([_l1(d.values, cell_averages(exact(t), grid).values, grid) for t, d in zip(times, sol.densities)])
+        ratio = sol.error_estimate / np.array(errs[-1])
+        assert np.all((ratio > 1 / 3) & (ratio < 3)), ratio
+    errs = np.array(errs)
+    assert np.all(np.log2(errs[0] / errs[1]) >= 3.8), errs

@@ -156,7 +156,11 @@ def _adaptive(doubled, order, q, t0, times, weight, tol, max_steps, first_step):
             # below ~u ||q|| the difference is rounding, not truncation: never ask for less
             ok = err <= tol * step + floor
             if ok:
-                q, bound = half, bound + err
+                # every stage conserves the mass exactly in exact arithmetic: keep rounding from
+                # accumulating over the steps, as the exact path does (a relative change ~u)
+                before, after = q.sum(), half.sum()
+                q = half * (before / after) if after != 0 else half
+                bound += err
                 t = float(t_out) if last else t + step
                 stats.accepted += 1
             else:

@@ -210,10 +210,27 @@ def test_periodic_axes_need_a_periodic_drift():
     grid = Grid([(-4, 4)], [64], periodic=True)
     with pytest.raises(InputError, match="periodic"):
         solve_fokker_planck(problems.process("vp-linear"), problems.data("gmm1d-bimodal"), grid, [0.5])
-    with pytest.raises(InputError, match="periodic"):
+    # the double well is not periodic on [-4, 3]: U(-4) = 225, U(3) = 64
+    with pytest.raises(InputError, match="not periodic"):
         solve_fokker_planck(
-            problems.process("ve-geometric"), problems.data("gmm1d-bimodal"), grid, [0.5], method="stepping"
+            problems.process("langevin-doublewell"),
+            GaussianMixture.isotropic([1.0], [[0.0]], [0.5]),
+            Grid([(-4, 3)], [64], periodic=True),
+            [0.5],
         )
+
+
+def test_periodic_stepping_path_agrees_with_the_exact_circulant_one():
+    # VE on the circle both ways: FFT-exact, and cyclic SDIRK4 (Sherman-Morrison stage solves)
+    proc = problems.process("ve-geometric")
+    data = GaussianMixture.isotropic([0.6, 0.4], [[-0.4], [0.5]], [0.2, 0.18])
+    grid = Grid([(-2, 2)], [128], periodic=True)
+    times = (0.3, 0.5, 0.7)
+    exact = solve_fokker_planck(proc, data, grid, times, extrapolate=False)
+    stepped = solve_fokker_planck(proc, data, grid, times, extrapolate=False, method="stepping", time_tol=1e-9)
+    assert "SDIRK4" in stepped.method and "exact" in exact.method
+    for t, a, b in zip(times, exact.densities, stepped.densities):
+        assert _l1(a.values, b.values, grid) <= 1e-9 * t
 
 
 @pytest.mark.filterwarnings("ignore:mass .* in the outermost cells")

@@ -39,6 +39,8 @@ __all__ = [
     "sdirk_doubling_lines",
     "sdirk_step_lines_each",
     "flux_coefficients_reference",
+    "dense_operator",
+    "sdirk_step_dense",
     "sdirk_step_reference",
 ]
 
@@ -72,7 +74,7 @@ def _bernoulli(z):
 
 
 @njit(cache=True)
-def flux_coefficients(face_drift, diffusion, h, fitted):
+def flux_coefficients(face_drift, diffusion, h, fitted, periodic=False):
     r"""The finite-volume operators :math:`L(t_i)` for ``m`` times at once.
 
     With :math:`P = f h/D` at a face, the flux weights are :math:`\mathcal{B}(\pm P)` (fitted,
@@ -94,16 +96,22 @@ def flux_coefficients(face_drift, diffusion, h, fitted):
         Cell width.
     fitted : bool
         Scharfetter-Gummel weights, or central ones.
+    periodic : bool
+        The line is a circle of ``n`` cells and ``face_drift`` has ``n`` faces, the last between
+        cell ``n - 1`` and cell 0.
 
     Returns
     -------
     lower, diag, upper : arrays (m, n - 1), (m, n), (m, n - 1)
-        ``lower[i, k] = L_i[k+1, k]``, ``upper[i, k] = L_i[k, k+1]``; columns sum to zero.
+        ``lower[i, k] = L_i[k+1, k]``, ``upper[i, k] = L_i[k, k+1]``; columns sum to zero.  On a
+        periodic line ``lower`` and ``upper`` have ``n`` entries, the last the wrap face's
+        (``L[0, n-1]`` and ``L[n-1, 0]``).
     """
     m, nf = face_drift.shape
+    n = nf if periodic else nf + 1
     lower = np.empty((m, nf))
     upper = np.empty((m, nf))
-    diag = np.zeros((m, nf + 1))
+    diag = np.zeros((m, n))
     for i in range(m):
         D = diffusion[i]
         k = D / (h * h)
@@ -120,28 +128,61 @@ def flux_coefficients(face_drift, diffusion, h, fitted):
             upper[i, j] = up
             lower[i, j] = lo
             diag[i, j] -= lo
-            diag[i, j + 1] -= up
+            diag[i, (j + 1) % n] -= up
     return lower, diag, upper
 
 
 @njit(cache=True)
-def _factor_stages(lower, diag, upper, i0, s, g, cmod, inv):
-    # Thomas factors of I - g L_i for stages i0 .. i0 + s - 1: modified upper diagonal, inverse pivots
+def _factor_stages(lower, diag, upper, i0, s, g, cmod, inv, sm):
+    # Thomas factors of I - g L_i for stages i0 .. i0 + s - 1: modified upper diagonal, inverse
+    # pivots.  On a periodic line (lower and upper carry the wrap face as entry n - 1) the cyclic
+    # matrix is T + u v^T (Sherman-Morrison, as in Numerical Recipes' cyclic): the factors are
+    # T's, and sm[i] holds z = T^{-1} u, beta/gamma and 1 / (1 + v^T z).
     n = diag.shape[1]
+    periodic = lower.shape[1] == n
     for i in range(i0, i0 + s):
-        piv = 1.0 - g * diag[i, 0]
+        first = 1.0 - g * diag[i, 0]
+        last = 1.0 - g * diag[i, n - 1]
+        if periodic:
+            alpha = -g * upper[i, n - 1]  # M[n-1, 0]
+            beta = -g * lower[i, n - 1]  # M[0, n-1]
+            gamma = -first
+            first -= gamma
+            last -= alpha * beta / gamma
+        piv = first
         inv[i, 0] = 1.0 / piv
         for k in range(1, n):
             cmod[i, k - 1] = -g * upper[i, k - 1] * inv[i, k - 1]
-            piv = 1.0 - g * diag[i, k] + g * lower[i, k - 1] * cmod[i, k - 1]
+            b = last if k == n - 1 else 1.0 - g * diag[i, k]
+            piv = b + g * lower[i, k - 1] * cmod[i, k - 1]
             inv[i, k] = 1.0 / piv
+        if periodic:
+            z = sm[i]
+            for k in range(n):
+                z[k] = 0.0
+            z[0] = gamma
+            z[n - 1] = alpha
+            _thomas(lower, cmod, inv, g, i, z[:n])
+            sm[i, n] = beta / gamma
+            sm[i, n + 1] = 1.0 / (1.0 + z[0] + sm[i, n] * z[n - 1])
 
 
 @njit(cache=True)
-def _advance(q, out, lower, diag, upper, i0, dt, A, cmod, inv, K, y):
+def _thomas(lower, cmod, inv, g, st, y):
+    n = y.size
+    y[0] = y[0] * inv[st, 0]
+    for k in range(1, n):
+        y[k] = (y[k] + g * lower[st, k - 1] * y[k - 1]) * inv[st, k]
+    for k in range(n - 2, -1, -1):
+        y[k] -= cmod[st, k] * y[k + 1]
+
+
+@njit(cache=True)
+def _advance(q, out, lower, diag, upper, i0, dt, A, cmod, inv, sm, K, y):
     # one SDIRK step of the line q into out, with the stage operators i0 .. i0 + s - 1
     s = A.shape[0]
     n = q.size
+    periodic = lower.shape[1] == n
     g = A[0, 0] * dt
     for i in range(s):
         st = i0 + i
@@ -151,11 +192,11 @@ def _advance(q, out, lower, diag, upper, i0, dt, A, cmod, inv, K, y):
             for j in range(i):
                 acc += dt * A[i, j] * K[j, k]
             y[k] = acc
-        y[0] = y[0] * inv[st, 0]
-        for k in range(1, n):
-            y[k] = (y[k] + g * lower[st, k - 1] * y[k - 1]) * inv[st, k]
-        for k in range(n - 2, -1, -1):
-            y[k] -= cmod[st, k] * y[k + 1]
+        _thomas(lower, cmod, inv, g, st, y)
+        if periodic:
+            fact = (y[0] + sm[st, n] * y[n - 1]) * sm[st, n + 1]
+            for k in range(n):
+                y[k] -= fact * sm[st, k]
         if i < s - 1:  # K_i = L_i Y_i
             if n == 1:
                 K[i, 0] = diag[st, 0] * y[0]
@@ -164,6 +205,9 @@ def _advance(q, out, lower, diag, upper, i0, dt, A, cmod, inv, K, y):
             for k in range(1, n - 1):
                 K[i, k] = lower[st, k - 1] * y[k - 1] + diag[st, k] * y[k] + upper[st, k] * y[k + 1]
             K[i, n - 1] = lower[st, n - 2] * y[n - 2] + diag[st, n - 1] * y[n - 1]
+            if periodic:  # the wrap face: L[0, n-1] = lower[n-1], L[n-1, 0] = upper[n-1]
+                K[i, 0] += lower[st, n - 1] * y[n - 1]
+                K[i, n - 1] += upper[st, n - 1] * y[0]
     for k in range(n):
         out[k] = y[k]
 
@@ -192,12 +236,13 @@ def sdirk_step_lines(lower, diag, upper, q, dt, A):
     m, n = q.shape
     cmod = np.empty((s, n))
     inv = np.empty((s, n))
-    _factor_stages(lower, diag, upper, 0, s, A[0, 0] * dt, cmod, inv)
+    sm = np.empty((s, n + 2))
+    _factor_stages(lower, diag, upper, 0, s, A[0, 0] * dt, cmod, inv, sm)
     out = np.empty((m, n))
     K = np.empty((s, n))
     y = np.empty(n)
     for r in range(m):
-        _advance(q[r], out[r], lower, diag, upper, 0, dt, A, cmod, inv, K, y)
+        _advance(q[r], out[r], lower, diag, upper, 0, dt, A, cmod, inv, sm, K, y)
     return out
 
 
@@ -213,13 +258,14 @@ def sdirk_step_lines_each(lower, diag, upper, q, dt, A):
     m, n = q.shape
     cmod = np.empty((s, n))
     inv = np.empty((s, n))
+    sm = np.empty((s, n + 2))
     out = np.empty((m, n))
     K = np.empty((s, n))
     y = np.empty(n)
     for r in range(m):
         lo, di, up = lower[:, r, :], diag[:, r, :], upper[:, r, :]
-        _factor_stages(lo, di, up, 0, s, A[0, 0] * dt, cmod, inv)
-        _advance(q[r], out[r], lo, di, up, 0, dt, A, cmod, inv, K, y)
+        _factor_stages(lo, di, up, 0, s, A[0, 0] * dt, cmod, inv, sm)
+        _advance(q[r], out[r], lo, di, up, 0, dt, A, cmod, inv, sm, K, y)
     return out
 
 
@@ -242,8 +288,9 @@ def sdirk_doubling_lines(lower, diag, upper, q, dt, A):
     m, n = q.shape
     cmod = np.empty((3 * s, n))
     inv = np.empty((3 * s, n))
-    _factor_stages(lower, diag, upper, 0, s, A[0, 0] * dt, cmod, inv)
-    _factor_stages(lower, diag, upper, s, 2 * s, 0.5 * A[0, 0] * dt, cmod, inv)
+    sm = np.empty((3 * s, n + 2))
+    _factor_stages(lower, diag, upper, 0, s, A[0, 0] * dt, cmod, inv, sm)
+    _factor_stages(lower, diag, upper, s, 2 * s, 0.5 * A[0, 0] * dt, cmod, inv, sm)
     out = np.empty((m, n))
     K = np.empty((s, n))
     y = np.empty(n)
@@ -251,19 +298,25 @@ def sdirk_doubling_lines(lower, diag, upper, q, dt, A):
     mid = np.empty(n)
     gap = 0.0
     for r in range(m):
-        _advance(q[r], whole, lower, diag, upper, 0, dt, A, cmod, inv, K, y)
-        _advance(q[r], mid, lower, diag, upper, s, 0.5 * dt, A, cmod, inv, K, y)
-        _advance(mid, out[r], lower, diag, upper, 2 * s, 0.5 * dt, A, cmod, inv, K, y)
+        _advance(q[r], whole, lower, diag, upper, 0, dt, A, cmod, inv, sm, K, y)
+        _advance(q[r], mid, lower, diag, upper, s, 0.5 * dt, A, cmod, inv, sm, K, y)
+        _advance(mid, out[r], lower, diag, upper, 2 * s, 0.5 * dt, A, cmod, inv, sm, K, y)
         for k in range(n):
             gap += abs(out[r, k] - whole[k])
     return out, gap
 
 
-def flux_coefficients_reference(face_drift, diffusion, h, fitted):
+def flux_coefficients_reference(face_drift, diffusion, h, fitted, periodic=False):
     """:func:`flux_coefficients` in NumPy (fitted: by :func:`fpcheck.grid.operators.fitted_operator`)."""
-    from .operators import fitted_operator
+    from .operators import bernoulli, fitted_operator
 
     face_drift, diffusion = np.atleast_2d(face_drift), np.atleast_1d(diffusion)
+    if periodic:
+        k = (diffusion / h**2)[:, None]
+        P = face_drift * h / diffusion[:, None] if fitted else None
+        upper = k * bernoulli(P) if fitted else k - face_drift / (2 * h)
+        lower = k * bernoulli(-P) if fitted else k + face_drift / (2 * h)
+        return lower, -lower - np.roll(upper, 1, axis=1), upper
     if fitted:
         ops = [fitted_operator(f, D, h) for f, D in zip(face_drift, diffusion)]
         return tuple(np.array([getattr(op, name) for op in ops]) for name in ("lower", "diag", "upper"))
@@ -273,6 +326,29 @@ def flux_coefficients_reference(face_drift, diffusion, h, fitted):
     diag[:, :-1] -= lower
     diag[:, 1:] -= upper
     return lower, diag, upper
+
+
+def dense_operator(lower, diag, upper) -> np.ndarray:
+    """One stage's :math:`L` as a dense matrix (with the wrap face on a periodic line)."""
+    n = diag.size
+    L = np.diag(diag) + np.diag(upper[: n - 1], 1) + np.diag(lower[: n - 1], -1)
+    if lower.size == n:
+        L[0, n - 1] += lower[n - 1]
+        L[n - 1, 0] += upper[n - 1]
+    return L
+
+
+def sdirk_step_dense(lower, diag, upper, q, dt, A):
+    """:func:`sdirk_step_lines` with dense matrices and :func:`numpy.linalg.solve` (periodic lines too)."""
+    s = A.shape[0]
+    K = np.zeros((s,) + q.shape)
+    Y = q
+    for i in range(s):
+        L = dense_operator(lower[i], diag[i], upper[i])
+        rhs = q + dt * np.tensordot(A[i, :i], K[:i], axes=1)
+        Y = np.linalg.solve(np.eye(diag.shape[1]) - A[i, i] * dt * L, rhs.T).T
+        K[i] = Y @ L.T
+    return Y
 
 
 def sdirk_step_reference(lower, diag, upper, q, dt, A):

@@ -103,10 +103,11 @@ def _separable_potential_1d(process: Langevin, dim: int):
 
 
 def _check_periodic(process: Process, grid: Grid) -> None:
-    if any(grid.periodic) and not isinstance(process, VE):
+    if any(grid.periodic) and isinstance(process, AffineProcess) and not isinstance(process, VE):
         raise InputError(
-            f"periodic axes {grid.periodic} need a drift that is periodic on the box; the solver supports "
-            f"them for the drift-free VE process, not for {type(process).__name__}: use periodic=False"
+            f"periodic axes {grid.periodic} need a drift that is periodic on the box; the affine drift of "
+            f"{type(process).__name__} is not (VE, Langevin in a periodic potential and processes of your own "
+            "with a periodic drift are): use periodic=False"
         )
 
 
@@ -121,7 +122,9 @@ def propagator_axes(process: Process, grid: Grid) -> list[AxisOperator]:
         x = grid.centres(k)
         h = grid.h[k]
         faces = 0.5 * (x[1:] + x[:-1])
-        if grid.periodic[k]:  # a VE axis (_check_periodic)
+        if grid.periodic[k]:
+            if not isinstance(process, VE):
+                raise InputError("the exact path takes periodic axes for the drift-free VE only; use method='stepping'")
             ops.append(CirculantOperator(0.5, h, grid.shape[k]))
         elif isinstance(process, VP):
             ops.append(fitted_operator(-0.5 * faces, 0.5, h))
@@ -150,15 +153,11 @@ def stepping_axes(process: Process, grid: Grid) -> list:
     Langevin dynamics in a separable potential; drift and diffusion of each axis then depend on
     that axis's coordinate and on time only, so the axes evolve independently.
     """
-    if any(grid.periodic):
-        raise InputError(
-            f"the time-stepping path has zero-flux ends; periodic axes {grid.periodic} need method='exact'"
-        )
     axes = []
     for k in range(grid.ndim):
         x = grid.centres(k)
         h = grid.h[k]
-        faces = 0.5 * (x[1:] + x[:-1])
+        faces = _faces(grid, k)
         if isinstance(process, AffineProcess):
 
             def coefficients(ts, faces=faces, k=k):
@@ -168,7 +167,10 @@ def stepping_axes(process: Process, grid: Grid) -> list:
                 return -np.multiply.outer(rate, faces) + kappa[:, None], 0.5 * g2
 
         elif isinstance(process, Langevin):
-            face_drift = -np.diff(_separable_potential_1d(process, grid.ndim)(x)) / h
+            U = _separable_potential_1d(process, grid.ndim)
+            if grid.periodic[k]:
+                _check_periodic_values(U(np.array(grid.bounds[k])), f"the potential along axis {k}")
+            face_drift = -_face_difference(U(x), 0, grid.periodic[k]) / h
 
             def coefficients(ts, face_drift=face_drift):
                 return np.broadcast_to(face_drift, (ts.size, face_drift.size)), np.full(ts.size, process.kT)
@@ -184,6 +186,37 @@ def stepping_axes(process: Process, grid: Grid) -> list:
     return axes
 
 
+def _faces(grid: Grid, k: int) -> np.ndarray:
+    """The faces of axis ``k`` that carry a flux: the interior ones, and the wrap face if periodic."""
+    x = grid.centres(k)
+    mid = 0.5 * (x[1:] + x[:-1])
+    return np.append(mid, grid.bounds[k][1]) if grid.periodic[k] else mid
+
+
+def _face_difference(U: np.ndarray, axis: int, periodic: bool) -> np.ndarray:
+    """``U[i+1] - U[i]`` across every flux face of ``axis`` (with the wrap face if periodic)."""
+    return np.roll(U, -1, axis=axis) - U if periodic else np.diff(U, axis=axis)
+
+
+def _axis_points(grid: Grid, k: int, coords: np.ndarray) -> np.ndarray:
+    """Points with coordinate ``k`` in ``coords`` and the others at cell centres, lines of axis ``k`` last."""
+    axes = [grid.centres(j) for j in range(grid.ndim)]
+    axes[k] = coords
+    mesh = np.meshgrid(*axes, indexing="ij")
+    return np.stack([np.moveaxis(m, k, -1).ravel() for m in mesh], axis=1)
+
+
+def _check_periodic_values(ends: np.ndarray, what: str) -> None:
+    """``ends[0]``, ``ends[1]``: values at the lower and upper end of a periodic axis; they must agree."""
+    lo, hi = np.asarray(ends[0], dtype=float), np.asarray(ends[1], dtype=float)
+    gap = float(np.abs(lo - hi).max())
+    if gap > 1e-8 * (1.0 + max(float(np.abs(lo).max()), float(np.abs(hi).max()))):
+        raise InputError(
+            f"{what} differs at the two ends of a periodic axis (by up to {gap:.3g}): it is not periodic "
+            "on the box; choose bounds one period apart or periodic=False"
+        )
+
+
 def split_axes(process: Process, grid: Grid) -> list:
     r"""Per-axis, per-line coefficients of :math:`L(t)` for a drift that does not separate.
 
@@ -194,15 +227,14 @@ def split_axes(process: Process, grid: Grid) -> list:
     component at the face centres (coordinate :math:`k` on the face, the others at cell centres)
     and :math:`g^2(t)/2`.
     """
-    if any(grid.periodic):
-        raise InputError(
-            f"the time-stepping path has zero-flux ends; periodic axes {grid.periodic} need method='exact'"
-        )
     axes = []
     if isinstance(process, Langevin):
         U = np.asarray(process.potential(grid.points()), dtype=float).reshape(grid.shape)
         for k in range(grid.ndim):
-            face_drift = np.moveaxis(-np.diff(U, axis=k) / grid.h[k], k, -1)
+            if grid.periodic[k]:
+                ends = [_axis_points(grid, k, np.array([end])) for end in grid.bounds[k]]
+                _check_periodic_values(np.stack([process.potential(p) for p in ends]), f"the potential along axis {k}")
+            face_drift = np.moveaxis(-_face_difference(U, k, grid.periodic[k]) / grid.h[k], k, -1)
             face_drift = face_drift.reshape(-1, face_drift.shape[-1])
 
             def coefficients(ts, face_drift=face_drift):
@@ -211,12 +243,14 @@ def split_axes(process: Process, grid: Grid) -> list:
             axes.append(coefficients)
         return axes
     for k in range(grid.ndim):
-        x = grid.centres(k)
-        coords = [grid.centres(j) for j in range(grid.ndim)]
-        coords[k] = 0.5 * (x[1:] + x[:-1])
-        mesh = np.meshgrid(*coords, indexing="ij")
-        points = np.stack([np.moveaxis(m, k, -1).ravel() for m in mesh], axis=1)
-        lines = points.shape[0] // (x.size - 1)
+        faces = _faces(grid, k)
+        if grid.periodic[k]:
+            faces = faces.copy()
+            faces[-1] = grid.bounds[k][0]  # the wrap face, where the drift is evaluated (= upper end)
+            ends = [_axis_points(grid, k, np.array([end])) for end in grid.bounds[k]]
+            _check_periodic_values(np.stack([process.drift(p, 0.0)[:, k] for p in ends]), f"the drift along axis {k}")
+        points = _axis_points(grid, k, faces)
+        lines = points.shape[0] // faces.size
 
         def coefficients(ts, points=points, k=k, lines=lines):
             drift = np.stack([np.asarray(process.drift(points, float(t)))[:, k] for t in ts])
@@ -230,7 +264,16 @@ def _march_split(axes: list, grid: Grid, q0: np.ndarray, t: np.ndarray, tol: flo
     """Strang-split stepping through the sorted output times; densities in the order of ``t``."""
     order = np.argsort(t, kind="stable")
     states, stats = integrate_split(
-        axes, grid.h, q0, 0.0, t[order], weight=grid.cell_volume, tol=tol, fitted=fitted, max_steps=1_000_000
+        axes,
+        grid.h,
+        q0,
+        0.0,
+        t[order],
+        weight=grid.cell_volume,
+        tol=tol,
+        fitted=fitted,
+        periodic=grid.periodic,
+        max_steps=1_000_000,
     )
     values, errs = [None] * t.size, np.zeros(t.size)
     for j, i in enumerate(order):
@@ -261,6 +304,7 @@ def _step(axes: list, grid: Grid, q: np.ndarray, t0: float, t1: float, tol: floa
             tol=tol,
             first_step=steps[k],
             fitted=fitted,
+            periodic=grid.periodic[k],
         )
         steps[k] = stats.next_step
         err += stats.error_bound[-1]
@@ -450,7 +494,8 @@ def solve_fokker_planck(
             if g is not grid:  # resolution is judged on the requested grid; Richardson covers the others
                 warnings.simplefilter("ignore", GridWarning)
             q0s.append(cell_averages(initial, g).values)
-    exact = method == "exact" or (method == "auto" and _exact_in_time(process, grid.ndim))
+    _check_periodic(process, grid)
+    exact = method == "exact" or (method == "auto" and _exact_in_time(process, grid))
     if exact and flux == "central":
         raise InputError("the exact-in-time path uses fitted fluxes; flux='central' needs method='stepping'")
     if exact:
@@ -549,8 +594,11 @@ def _scaled(q: np.ndarray, log_scale: np.ndarray) -> np.ndarray:
         return np.where(q == 0, 0.0, q * np.exp(log_scale))
 
 
-def _exact_in_time(process: Process, ndim: int) -> bool:
+def _exact_in_time(process: Process, grid: Grid) -> bool:
     """Whether the generator is rho(t) L0 with a fixed, separable L0 (see :func:`propagator_axes`)."""
+    ndim = grid.ndim
+    if any(grid.periodic):
+        return isinstance(process, VE)
     if isinstance(process, (VP, VE, OU)):
         return True
     if isinstance(process, Langevin):

@@ -83,6 +83,7 @@ def integrate_lines(
     max_steps: int = 100_000,
     first_step: float | None = None,
     fitted: bool = True,
+    periodic: bool = False,
 ) -> tuple[list[np.ndarray], StepStats]:
     r"""Integrate :math:`\dot q = L(t)\,q` for every row of ``q`` from ``t0`` to each of ``times``.
 
@@ -107,6 +108,9 @@ def integrate_lines(
         Initial step size; by default a thousandth of the interval, which the controller grows.
     fitted : bool
         Scharfetter-Gummel face fluxes, or central ones (:func:`~fpcheck.grid._stepping.flux_coefficients`).
+    periodic : bool
+        The lines are circles: ``coefficients`` gives ``n`` faces, the last joining cell ``n - 1``
+        to cell 0.
 
     Returns
     -------
@@ -121,7 +125,11 @@ def integrate_lines(
     def doubled(q, t, step):
         drift, diffusion = coefficients(t + stage_offsets * step)
         lo, di, up = flux_coefficients(
-            np.ascontiguousarray(drift, dtype=float), np.ascontiguousarray(diffusion, dtype=float), h, fitted
+            np.ascontiguousarray(drift, dtype=float),
+            np.ascontiguousarray(diffusion, dtype=float),
+            h,
+            fitted,
+            periodic,
         )
         return sdirk_doubling_lines(lo, di, up, q, step, SDIRK_A)
 
@@ -190,6 +198,7 @@ def integrate_split(
     max_steps: int = 100_000,
     first_step: float | None = None,
     fitted: bool = True,
+    periodic: Sequence[bool] | None = None,
 ) -> tuple[list[np.ndarray], StepStats]:
     r"""Integrate :math:`\dot q = \sum_k L_k(t)\,q` on a 1-3D array whose axes do not decouple.
 
@@ -218,6 +227,8 @@ def integrate_split(
         Cell averages at ``t0``.
     t0, times, weight, tol, max_steps, first_step, fitted
         As in :func:`integrate_lines`.
+    periodic : sequence of bool, optional
+        Per axis, whether it is a circle (its coefficients then give ``n_k`` faces).
 
     Returns
     -------
@@ -227,8 +238,9 @@ def integrate_split(
     from ._stepping import SDIRK_A, SDIRK_C, flux_coefficients, sdirk_step_lines_each
 
     ndim = q.ndim
-    if len(coefficients) != ndim or len(h) != ndim:
-        raise InputError(f"need one coefficient function and one cell width per axis ({ndim})")
+    periodic = (False,) * ndim if periodic is None else tuple(periodic)
+    if len(coefficients) != ndim or len(h) != ndim or len(periodic) != ndim:
+        raise InputError(f"need one coefficient function, cell width and periodic flag per axis ({ndim})")
 
     def flow(q, k, t, dt):
         lines = np.moveaxis(q, k, -1)
@@ -241,7 +253,11 @@ def integrate_split(
         frozen = drift.strides[0] == 0 and np.all(diffusion == diffusion[0])
         rows = 1 if frozen else s
         lo, di, up = flux_coefficients(
-            np.ascontiguousarray(drift[:rows]).reshape(rows * m, nf), np.repeat(diffusion[:rows], m), h[k], fitted
+            np.ascontiguousarray(drift[:rows]).reshape(rows * m, nf),
+            np.repeat(diffusion[:rows], m),
+            h[k],
+            fitted,
+            periodic[k],
         )
         lo, di, up = (np.broadcast_to(a.reshape(rows, m, -1), (s, m, a.shape[-1])) for a in (lo, di, up))
         out = sdirk_step_lines_each(lo, di, up, flat, dt, SDIRK_A)

@@ -2,7 +2,9 @@
 
 * ``_rng.py``: counter-based normal variates (Philox4x32-10 keyed by the seed, counted by
   particle, step and component), so a run is bitwise the same on any number of threads and in
-  any chunking of the particles.
+  any chunking of the particles;
+* ``forward.py`` (kernels in ``_forward.py``): :func:`~fpcheck.particles.forward.simulate_forward`,
+  exact Gaussian transitions or Euler-Maruyama for affine processes.
 
 Nothing here compiles at import: the Numba kernels live in modules of their own, imported on
 first use.

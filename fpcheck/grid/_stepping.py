@@ -31,7 +31,6 @@ from numba import njit
 
 __all__ = [
     "SDIRK_A",
-    "SDIRK_B",
     "SDIRK_C",
     "SDIRK_GAMMA",
     "flux_coefficients",
@@ -55,7 +54,6 @@ SDIRK_A = np.array(
         [25 / 24, -49 / 48, 125 / 16, -85 / 12, 1 / 4],
     ]
 )
-SDIRK_B = SDIRK_A[-1].copy()
 #: Stage times (the row sums of A, exactly).
 SDIRK_C = np.array([1 / 4, 3 / 4, 11 / 20, 1 / 2, 1.0])
 

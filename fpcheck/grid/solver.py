@@ -121,7 +121,7 @@ def propagator_axes(process: Process, grid: Grid) -> list[AxisOperator]:
     for k in range(grid.ndim):
         x = grid.centres(k)
         h = grid.h[k]
-        faces = 0.5 * (x[1:] + x[:-1])
+        faces = _faces(grid, k)  # interior faces: the periodic axes take the branch below
         if grid.periodic[k]:
             if not isinstance(process, VE):
                 raise InputError("the exact path takes periodic axes for the drift-free VE only; use method='stepping'")

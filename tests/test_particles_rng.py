@@ -56,8 +56,9 @@ def test_any_chunking_and_thread_count_gives_the_same_bits():
     finally:
         numba.set_num_threads(threads)
     assert np.array_equal(whole, one)
-    # the components of a particle do not depend on how many are drawn
-    assert np.array_equal(normals(2026, 0, 5000, 11, 2), whole[:, :2])
+    # each particle reads one sequence z[j]: step s, component c of a d-dimensional run is z[s d + c]
+    flat = np.column_stack([normals(2026, 0, 5000, 33 + c, 1)[:, 0] for c in range(3)])
+    assert np.array_equal(flat, whole)
 
 
 @pytest.mark.parametrize("seed", [1, 20261125])
@@ -81,10 +82,13 @@ def test_no_correlation_across_particles_steps_or_components(seed):
     n = 2**17
     a = normals(seed, 0, n, 0, 2)
     b = normals(seed, 0, n, 1, 2)  # the next step
+    one = normals(seed, 0, n, 0, 3)  # three components: the second pair straddles the components
     pairs = {
         "neighbouring particles": (a[:-1, 0], a[1:, 0]),
         "consecutive steps": (a[:, 0], b[:, 0]),
         "components": (a[:, 0], a[:, 1]),
+        "components across a pair": (one[:, 1], one[:, 2]),
+        "the two of a polar pair": (a[:, 0] ** 2, a[:, 1] ** 2),
         "squares across steps": (a[:, 0] ** 2, b[:, 0] ** 2),
     }
     for name, (x, y) in pairs.items():

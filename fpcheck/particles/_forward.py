@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._rng import _key, fill_normals
+from ._rng import _key, fill_normals, normal_pair
 
 __all__ = ["euler_maruyama_affine", "exact_affine", "euler_maruyama_affine_reference", "exact_affine_reference"]
 
@@ -32,31 +32,37 @@ def euler_maruyama_affine(x0, rate, shift, g, dt, save_after, seed, first):
     """Euler-Maruyama from ``x0`` (n, d) over ``K`` steps; the state after step ``save_after[j]`` goes to ``out[j]``.
 
     ``rate``, ``g``, ``dt``: (K,); ``shift``: (K, d); ``save_after``: increasing step counts in
-    ``1 .. K`` (0 saves the start).  Returns ``out`` (m, n, d).
+    ``0 .. K`` (0 saves the start).  Returns ``out`` (m, n, d).  Each particle runs its steps in
+    one pass, reading its variates ``z[k d + e]`` in order, both of each normal pair.
     """
     n, d = x0.shape
     K = dt.size
     m = save_after.size
     out = np.empty((m, n, d))
     k0, k1 = _key(seed)
+    noise = g * np.sqrt(dt)
     for c in prange((n + _CHUNK - 1) // _CHUNK):
-        lo = c * _CHUNK
-        hi = min(n, lo + _CHUNK)
-        x = x0[lo:hi].copy()
-        z = np.empty((hi - lo, d))
-        j = 0
-        while j < m and save_after[j] == 0:
-            out[j, lo:hi] = x
-            j += 1
-        for k in range(K):
-            fill_normals(z, k0, k1, first + lo, k)
-            noise = g[k] * math.sqrt(dt[k])
-            for r in range(hi - lo):
-                for e in range(d):
-                    x[r, e] += (-rate[k] * x[r, e] + shift[k, e]) * dt[k] + noise * z[r, e]
-            while j < m and save_after[j] == k + 1:
-                out[j, lo:hi] = x
+        x = np.empty(d)
+        for r in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
+            i = np.uint64(first) + np.uint64(r)
+            x[:] = x0[r]
+            j = 0
+            while j < m and save_after[j] == 0:
+                out[j, r] = x
                 j += 1
+            spare = 0.0
+            v = 0  # index of the next variate of this particle
+            for k in range(K):
+                for e in range(d):
+                    if v & 1:
+                        z = spare
+                    else:
+                        z, spare = normal_pair(k0, k1, i, v >> 1)
+                    v += 1
+                    x[e] += (-rate[k] * x[e] + shift[k, e]) * dt[k] + noise[k] * z
+                while j < m and save_after[j] == k + 1:
+                    out[j, r] = x
+                    j += 1
     return out
 
 

@@ -1,24 +1,34 @@
-r"""Counter-based normal variates: the same number for the same (seed, particle, step, component).
+r"""Counter-based normal variates: the same number for the same (seed, particle, index).
 
-A simulation draws one standard normal per particle :math:`i`, step :math:`s` and component
-:math:`c`.  Instead of a stream (whose values depend on the order in which particles are visited),
-each variate is a pure function of its coordinates: Philox4x32-10 (Salmon, Moraes, Dror & Shaw,
-"Parallel random numbers: as easy as 1, 2, 3", SC 2011) maps the 128-bit counter
-
-.. math::
-    (i \bmod 2^{32},\ \lfloor i / 2^{32} \rfloor,\ s,\ \lfloor c/2 \rfloor)
-
-under the 64-bit key ``seed`` to four 32-bit words; two 53-bit uniforms
-:math:`u_1 \in (0, 1]`, :math:`u_2 \in [0, 1)` built from them give, by Box-Muller, the normals of
-components :math:`2b` and :math:`2b + 1`:
+A simulation of ``n`` particles in ``d`` dimensions reads, for particle :math:`i`, one sequence of
+standard normals :math:`z_i[j]`, :math:`j = 0, 1, 2, \dots`: the variate of step :math:`s` and
+component :math:`c` is :math:`z_i[s d + c]`.  Instead of a stream (whose values depend on the order
+in which particles are visited), each variate is a pure function of :math:`(\text{seed}, i, j)`:
+pair :math:`p = \lfloor j/2 \rfloor` comes from Philox4x32-10 (Salmon, Moraes, Dror & Shaw,
+"Parallel random numbers: as easy as 1, 2, 3", SC 2011) of the 128-bit counter
 
 .. math::
-    z_{2b} = \sqrt{-2\log u_1}\,\cos(2\pi u_2), \qquad z_{2b+1} = \sqrt{-2\log u_1}\,\sin(2\pi u_2).
+    (i \bmod 2^{32},\ \lfloor i / 2^{32} \rfloor,\ p \bmod 2^{32},\
+     \lfloor p / 2^{32} \rfloor + 2^{16} a)
+
+under the 64-bit key ``seed``.  Its four 32-bit words :math:`w` give two candidate pairs of
+uniforms :math:`u = (w + \tfrac12) 2^{-31} - 1` in :math:`(-1, 1)`; Marsaglia's polar method
+takes the first with :math:`s = u^2 + v^2 < 1` and returns
+
+.. math::
+    z_{2p} = u \sqrt{-2\log s / s}, \qquad z_{2p+1} = v \sqrt{-2\log s / s},
+
+and when both are rejected (probability :math:`(1 - \pi/4)^2 = 0.046`) calls Philox again with
+:math:`a = 1, 2, \dots`.  The uniforms' resolution :math:`2^{-31}` bounds the normals by
+:math:`|z| \le 9.3` (a tail of probability :math:`2 \times 10^{-20}`) and moves their cdf by less
+than :math:`10^{-9}`, far below what any sample can detect.  Both variates of a pair are used, and
+the polar method needs no sine or cosine: a 1D Euler-Maruyama step costs half a pair.
 
 So a run gives bitwise identical results on one thread or two, and in any chunking of the
 particles.  Philox4x32-10 passes TestU01's BigCrush (the paper above); the tests hold this
 implementation to Random123's known-answer vectors and check the normals' moments, their
-distribution and the absence of correlation across particles and steps.
+distribution and the absence of correlation across particles, steps and components.  Pair
+indices go up to :math:`2^{48}` (steps times dimension below :math:`2^{49}`).
 
 The kernels are ``@njit(cache=True)`` functions; :func:`philox4x32_reference` and
 :func:`normals_reference` are plain Python/NumPy versions the tests hold them to.
@@ -31,12 +41,23 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["philox4x32", "normals", "normals_reference", "philox4x32_reference", "fill_normals"]
+__all__ = [
+    "philox4x32",
+    "normal_pair",
+    "normal_at",
+    "normals",
+    "normals_reference",
+    "philox4x32_reference",
+    "fill_normals",
+]
 
 _M0, _M1 = 0xD2511F53, 0xCD9E8D57
 _W0, _W1 = 0x9E3779B9, 0xBB67AE85
 _MASK = 0xFFFFFFFF
-_TWO53 = 2.0**-53
+_TWO31 = 2.0**-31  # (w + 0.5) 2^-31 - 1 maps 32-bit words w into (-1, 1)
+_PAIR_HIGH_MASK = 0xFFFF  # pair indices below 2^48
+_CALL_SHIFT = 16
+_MAX_INDEX = 2**49  # variate indices j = step * dim + component
 
 
 @njit(cache=True, inline="always")
@@ -60,17 +81,42 @@ def philox4x32(c0, c1, c2, c3, k0, k1):
 
 
 @njit(cache=True, inline="always")
-def _normal_pair(k0, k1, i, step, block):
+def _polar(w0, w1):
+    """Marsaglia's polar step on two 32-bit words: (accepted, z0, z1)."""
+    u = (float(w0) + 0.5) * _TWO31 - 1.0
+    v = (float(w1) + 0.5) * _TWO31 - 1.0
+    s = u * u + v * v
+    if s < 1.0:
+        f = math.sqrt(-2.0 * math.log(s) / s)
+        return True, u * f, v * f
+    return False, 0.0, 0.0
+
+
+@njit(cache=True, inline="always")
+def normal_pair(k0, k1, i, p):
+    """The pair ``p`` of standard normals of particle ``i`` (variates ``2p`` and ``2p + 1``), by the polar method."""
     mask = np.uint64(_MASK)
     c0 = np.uint64(i) & mask
     c1 = np.uint64(i) >> np.uint64(32)
-    r0, r1, r2, r3 = philox4x32(c0, c1, np.uint64(step) & mask, np.uint64(block) & mask, k0, k1)
-    a = ((r0 << np.uint64(21)) ^ r1) & np.uint64((1 << 53) - 1)
-    b = ((r2 << np.uint64(21)) ^ r3) & np.uint64((1 << 53) - 1)
-    u1 = (float(a) + 1.0) * _TWO53  # (0, 1]
-    u2 = float(b) * _TWO53  # [0, 1)
-    r = math.sqrt(-2.0 * math.log(u1))
-    return r * math.cos(2.0 * math.pi * u2), r * math.sin(2.0 * math.pi * u2)
+    c2 = np.uint64(p) & mask
+    c3 = (np.uint64(p) >> np.uint64(32)) & np.uint64(_PAIR_HIGH_MASK)
+    call = np.uint64(0)
+    while True:
+        r0, r1, r2, r3 = philox4x32(c0, c1, c2, c3 | (call << np.uint64(_CALL_SHIFT)), k0, k1)
+        ok, z0, z1 = _polar(r0, r1)
+        if ok:
+            return z0, z1
+        ok, z0, z1 = _polar(r2, r3)
+        if ok:
+            return z0, z1
+        call += np.uint64(1)
+
+
+@njit(cache=True, inline="always")
+def normal_at(k0, k1, i, j):
+    """Variate ``j`` of particle ``i`` (random access; sequential readers take both of a pair)."""
+    z0, z1 = normal_pair(k0, k1, i, np.uint64(j) >> np.uint64(1))
+    return z1 if np.uint64(j) & np.uint64(1) else z0
 
 
 @njit(cache=True)
@@ -81,14 +127,21 @@ def _key(seed):
 
 @njit(cache=True, inline="always")
 def fill_normals(out, k0, k1, first, step):
-    """Fill ``out`` (n, d) with the normals of particles ``first .. first + n - 1`` at ``step``."""
+    """Fill ``out`` (n, d) with the variates ``step * d + c`` of particles ``first .. first + n - 1``."""
     n, d = out.shape
+    j0 = np.uint64(step) * np.uint64(d)
     for r in range(n):
-        for b in range((d + 1) // 2):
-            z0, z1 = _normal_pair(k0, k1, first + r, step, b)
-            out[r, 2 * b] = z0
-            if 2 * b + 1 < d:
-                out[r, 2 * b + 1] = z1
+        i = np.uint64(first) + np.uint64(r)
+        c = 0
+        if j0 & np.uint64(1):
+            out[r, 0] = normal_at(k0, k1, i, j0)
+            c = 1
+        while c < d:
+            z0, z1 = normal_pair(k0, k1, i, (j0 + np.uint64(c)) >> np.uint64(1))
+            out[r, c] = z0
+            if c + 1 < d:
+                out[r, c + 1] = z1
+            c += 2
 
 
 @njit(cache=True, parallel=True)
@@ -114,7 +167,7 @@ def normals(seed: int, first: int, n: int, step: int, dim: int) -> np.ndarray:
         Index of the first particle (below :math:`2^{64}`).
     n, dim : int
     step : int
-        The step index (below :math:`2^{32}`).
+        The step index (below :math:`2^{32}`): the variates ``step * dim + c`` of each particle.
     """
     from ..errors import InputError
 
@@ -123,6 +176,8 @@ def normals(seed: int, first: int, n: int, step: int, dim: int) -> np.ndarray:
             raise InputError(f"{name} must be an integer in [0, {top}), got {value!r}")
     if int(dim) < 1 or int(n) < 0:
         raise InputError(f"need n >= 0 and dim >= 1, got n = {n!r}, dim = {dim!r}")
+    if (int(step) + 1) * int(dim) > _MAX_INDEX:
+        raise InputError(f"step * dim must stay below 2^49, got step {step} in dimension {dim}")
     return _normals_parallel(np.uint64(seed), np.uint64(first), int(n), np.uint64(step), int(dim))
 
 
@@ -140,19 +195,26 @@ def philox4x32_reference(counter, key) -> tuple[int, int, int, int]:
     return c0, c1, c2, c3
 
 
+def _pair_reference(k: tuple[int, int], i: int, p: int) -> tuple[float, float]:
+    call = 0
+    while True:
+        counter = (i & _MASK, i >> 32, p & _MASK, ((p >> 32) & _PAIR_HIGH_MASK) | (call << _CALL_SHIFT))
+        w = philox4x32_reference(counter, k)
+        for w0, w1 in ((w[0], w[1]), (w[2], w[3])):
+            u, v = (w0 + 0.5) * _TWO31 - 1.0, (w1 + 0.5) * _TWO31 - 1.0
+            s = u * u + v * v
+            if s < 1.0:
+                f = math.sqrt(-2.0 * math.log(s) / s)
+                return u * f, v * f
+        call += 1
+
+
 def normals_reference(seed: int, first: int, n: int, step: int, dim: int) -> np.ndarray:
-    """:func:`normals` one variate pair at a time in Python (small n, tests)."""
+    """:func:`normals` one variate at a time in Python (small n, tests)."""
     k = (seed & _MASK, seed >> 32)
     out = np.empty((n, dim))
     for r in range(n):
-        i = first + r
-        for b in range((dim + 1) // 2):
-            w = philox4x32_reference((i & _MASK, i >> 32, step & _MASK, b & _MASK), k)
-            a = ((w[0] << 21) ^ w[1]) & ((1 << 53) - 1)
-            c = ((w[2] << 21) ^ w[3]) & ((1 << 53) - 1)
-            u1, u2 = (a + 1) * _TWO53, c * _TWO53
-            rad = math.sqrt(-2.0 * math.log(u1))
-            out[r, 2 * b] = rad * math.cos(2.0 * math.pi * u2)
-            if 2 * b + 1 < dim:
-                out[r, 2 * b + 1] = rad * math.sin(2.0 * math.pi * u2)
+        for c in range(dim):
+            j = step * dim + c
+            out[r, c] = _pair_reference(k, first + r, j >> 1)[j & 1]
     return out

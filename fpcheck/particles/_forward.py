@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._rng import _key, fill_normals, normal_pair
+from ._rng import _key, fill_normals, normal_quad
 
 __all__ = ["euler_maruyama_affine", "exact_affine", "euler_maruyama_affine_reference", "exact_affine_reference"]
 
@@ -29,17 +29,20 @@ _CHUNK = 256
 
 @njit(cache=True, parallel=True)
 def euler_maruyama_affine(x0, rate, shift, g, dt, save_after, seed, first):
-    """Euler-Maruyama from ``x0`` (n, d) over ``K`` steps; the state after step ``save_after[j]`` goes to ``out[j]``.
+    r"""Euler-Maruyama from ``x0`` (n, d) over ``K`` steps; the state after step ``save_after[j]`` goes to ``out[j]``.
 
     ``rate``, ``g``, ``dt``: (K,); ``shift``: (K, d); ``save_after``: increasing step counts in
-    ``0 .. K`` (0 saves the start).  Returns ``out`` (m, n, d).  Each particle runs its steps in
-    one pass, reading its variates ``z[k d + e]`` in order, both of each normal pair.
+    ``0 .. K`` (0 saves the start).  Returns ``out`` (m, n, d).  Each step is
+    :math:`x \leftarrow (1 - \lambda_k \Delta t_k) x + \kappa_k \Delta t_k + g_k \sqrt{\Delta t_k}\, z`;
+    each particle runs all its steps in one pass, reading its variates ``z[k d + e]`` a quad at a time.
     """
     n, d = x0.shape
     K = dt.size
     m = save_after.size
     out = np.empty((m, n, d))
     k0, k1 = _key(seed)
+    contraction = 1.0 - rate * dt
+    offset = shift * dt.reshape(-1, 1)
     noise = g * np.sqrt(dt)
     for c in prange((n + _CHUNK - 1) // _CHUNK):
         x = np.empty(d)
@@ -50,16 +53,22 @@ def euler_maruyama_affine(x0, rate, shift, g, dt, save_after, seed, first):
             while j < m and save_after[j] == 0:
                 out[j, r] = x
                 j += 1
-            spare = 0.0
+            z0 = z1 = z2 = z3 = 0.0
             v = 0  # index of the next variate of this particle
             for k in range(K):
                 for e in range(d):
-                    if v & 1:
-                        z = spare
+                    slot = v & 3
+                    if slot == 0:
+                        z0, z1, z2, z3 = normal_quad(k0, k1, i, v >> 2)
+                        z = z0
+                    elif slot == 1:
+                        z = z1
+                    elif slot == 2:
+                        z = z2
                     else:
-                        z, spare = normal_pair(k0, k1, i, v >> 1)
+                        z = z3
                     v += 1
-                    x[e] += (-rate[k] * x[e] + shift[k, e]) * dt[k] + noise[k] * z
+                    x[e] = contraction[k] * x[e] + offset[k, e] + noise[k] * z
                 while j < m and save_after[j] == k + 1:
                     out[j, r] = x
                     j += 1

@@ -11,53 +11,26 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..distributions import Distribution
 from ..errors import InputError
-from ..processes import AffineProcess, Process
+from ..processes import Process
+from .solution import (
+    ParticleSolution,
+    _check_affine,
+    _check_int,
+    _check_method,
+    _check_seed,
+    _initial_particles,
+    _step_grid,
+)
 
-__all__ = ["ParticleSolution", "simulate_forward", "FORWARD_METHODS"]
+__all__ = ["ParticleSolution", "simulate_forward", "FORWARD_METHODS"]  # ParticleSolution: from .solution
 
 #: Forward integrators: exact Gaussian transitions, Euler-Maruyama.
 FORWARD_METHODS = ("exact", "em")
-
-
-@dataclass(frozen=True)
-class ParticleSolution:
-    """Particles at the requested times.
-
-    Attributes
-    ----------
-    times : array (m,)
-    samples : array (m, n, d)
-    method : str
-    steps : int
-        Time steps taken (the number of intervals for ``"exact"``).
-    seed : int
-    wall_time_s : float
-    """
-
-    times: np.ndarray
-    samples: np.ndarray
-    method: str
-    steps: int
-    seed: int
-    wall_time_s: float
-
-
-def _step_grid(times: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Steps of about ``t_max / steps`` that land on every output time; returns (dt, save_after)."""
-    t_max = float(times[-1])
-    dts, save_after, edges = [], [], np.concatenate([[0.0], times])
-    for a, b in zip(edges[:-1], edges[1:]):
-        if b > a:
-            k = max(1, int(round(steps * (b - a) / t_max)))
-            dts += [(b - a) / k] * k
-        save_after.append(len(dts))
-    return np.array(dts), np.array(save_after, dtype=np.int64)
 
 
 def simulate_forward(
@@ -97,28 +70,14 @@ def simulate_forward(
     from ._forward import euler_maruyama_affine, exact_affine
 
     start = _time.perf_counter()
-    if method not in FORWARD_METHODS:
-        raise InputError(f"unknown method {method!r}; choose one of {', '.join(FORWARD_METHODS)}")
-    if not isinstance(process, AffineProcess):
-        raise InputError(
-            f"simulate_forward handles affine processes (VP, sub-VP, VE, OU); {type(process).__name__} is not one"
-        )
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**63:
-        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    _check_method(method, FORWARD_METHODS)
+    _check_affine(process, "simulate_forward")
+    seed = _check_seed(seed)
     t = process.check_time(np.atleast_1d(np.asarray(times, dtype=float)))
     if t.ndim != 1 or t.size == 0 or np.any(np.diff(t) < 0):
         raise InputError("times must be a non-empty, non-decreasing sequence")
-    if isinstance(initial, Distribution):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise InputError(f"n must be a positive integer, got {n!r}")
-        x0 = initial.sample(int(n), np.random.default_rng(seed))
-    else:
-        x0 = np.asarray(initial, dtype=float)
-        if x0.ndim != 2 or x0.shape[0] < 1 or not np.all(np.isfinite(x0)):
-            raise InputError(f"initial particles must be a finite array (n, d), got shape {x0.shape}")
+    x0 = _initial_particles(initial, n, seed, process)
     d = x0.shape[1]
-    if process.dim is not None and process.dim != d:
-        raise InputError(f"the process is {process.dim}-dimensional but the particles are {d}-dimensional")
     key = np.uint64(seed)
     if method == "exact":
         edges = np.concatenate([[0.0], t])
@@ -134,8 +93,7 @@ def simulate_forward(
         )
         taken = t.size
     else:
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-            raise InputError(f"steps must be a positive integer, got {steps!r}")
+        steps = _check_int(steps, "steps", 1)
         if t[-1] == 0:
             samples, taken = np.broadcast_to(x0, (t.size,) + x0.shape).copy(), 0
         else:

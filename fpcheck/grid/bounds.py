@@ -17,7 +17,7 @@ from scipy import special
 from ..analytic import ExactMarginals
 from ..distributions import Boltzmann1D, BoxMixture, Distribution, GaussianMixture
 from ..errors import InputError
-from ..processes import Process
+from ..processes import Langevin, Process
 
 __all__ = ["component_extent", "default_bounds"]
 
@@ -44,6 +44,8 @@ def default_bounds(
     if isinstance(data, Boltzmann1D):
         return [data.bounds]
     z = float(-special.ndtri(tail))
+    if isinstance(process, Langevin):
+        return _langevin_bounds(process, data, z, tail)
     if not process.is_affine:
         raise InputError(f"no default bounds for the non-affine {type(process).__name__}; pass bounds explicitly")
     truth = ExactMarginals(process, data)
@@ -52,3 +54,23 @@ def default_bounds(
         l, h = component_extent(truth.at(float(t)), z)
         lo, hi = np.minimum(lo, l), np.maximum(hi, h)
     return [(float(a), float(b)) for a, b in zip(lo, hi)]
+
+
+def _langevin_bounds(process: Langevin, data: Distribution, z: float, tail: float) -> list[tuple[float, float]]:
+    r"""1D Langevin dynamics: the data's extent joined with the region where the Boltzmann density is not negligible.
+
+    The density relaxes from the data towards :math:`e^{-U/kT}/Z` and, in a confining potential, stays
+    between the two: the box holds the data's components to ``z`` standard deviations and the
+    points where :math:`(U - \min U)/kT \le \log(1/\text{tail}) + 10` (a Boltzmann weight below
+    ``tail`` by :math:`e^{-10}`), found on a scan of :math:`[-10^3, 10^3]` around the data.
+    """
+    if data.dim != 1:
+        raise InputError(f"default bounds for Langevin dynamics are 1D only (data in {data.dim} dimensions); pass bounds explicitly")
+    lo, hi = (float(v[0]) for v in component_extent(data, z))
+    scan = np.linspace(min(lo, -1e3), max(hi, 1e3), 200_001)[:, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        energy = (process.potential(scan) - np.nanmin(process.potential(scan))) / process.kT
+    keep = scan[np.isfinite(energy) & (energy <= np.log(1.0 / tail) + 10.0), 0]
+    if keep.size == 0 or keep.min() <= scan[0, 0] or keep.max() >= scan[-1, 0]:
+        raise InputError("the potential does not confine the density within |x| <= 1000; pass bounds explicitly")
+    return [(min(lo, float(keep.min())), max(hi, float(keep.max())))]

@@ -229,7 +229,10 @@ class GridDensity:
         x = val.points(x, 1)[:, 0]
         if self._cdf is None:
             cum = np.concatenate([[0.0], np.cumsum(self._values) * g.h[0]])
-            self._cdf = PchipInterpolator(g.edges(0), cum, extrapolate=False)
+            # slopes of ~1e-300 in the far tails overflow PCHIP's harmonic mean to inf, whose
+            # reciprocal is the right derivative there (0): silence that overflow only
+            with np.errstate(over="ignore"):
+                self._cdf = PchipInterpolator(g.edges(0), cum, extrapolate=False)
         lo, hi = g.bounds[0]
         out = self._cdf(np.clip(x, lo, hi))
         return np.where(x <= lo, 0.0, np.where(x >= hi, self._cdf(hi), out))

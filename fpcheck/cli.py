@@ -23,6 +23,8 @@ solver and particle simulations.
 commands:
   list     the named processes and data sets, with their parameters
   solve    solve the Fokker-Planck equation on a grid and compare with the exact q_t
+  simulate simulate particles (forward SDE, reverse SDE, probability-flow ODE) and test them
+           against the analytic and grid truths
   report   run the validation cases and write a report (markdown, HTML, JSON, figures)
 
 Run 'fpcheck COMMAND --help' for a command's options.
@@ -57,6 +59,32 @@ def build_parser() -> argparse.ArgumentParser:
     sol.add_argument("--json", metavar="FILE", help="write the figures as JSON")
     sol.add_argument("--plot", metavar="FILE", help="write a figure of the densities (PNG)")
     sol.add_argument("--save", metavar="FILE.npz", help="write times, values (cell averages) and edges_0, edges_1, ...")
+
+    sim = sub.add_parser(
+        "simulate",
+        help="simulate particles and test them against the truth",
+        description=(
+            "Simulate n particles of a named problem with a named method and print, per time, the "
+            "cdf distance to the truth with its Monte-Carlo error and the p-values of the test family "
+            "(exact-cdf tests in 1D, exact projections in 2D-3D, a binned test against the grid truth), "
+            "combined by Holm's method at --alpha (Bonferroni across times). Exits 1 when a test rejects."
+        ),
+        epilog="methods:\n" + "\n".join(f"  {k:<13} {v}" for k, v in _simulate_methods().items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sim.add_argument("--process", required=True, help="a process name (fpcheck list)")
+    sim.add_argument("--data", required=True, help="a data set name (fpcheck list)")
+    sim.add_argument("--method", required=True, help="a method name (below)")
+    sim.add_argument("--n", type=int, default=100_000, help="number of particles (default: %(default)s)")
+    sim.add_argument("--steps", type=int, default=200, help="time steps over the run (default: %(default)s)")
+    sim.add_argument("--times", required=True, metavar="t1,t2,...", help="output times (generation methods run from T down to them)")
+    sim.add_argument("--seed", type=int, default=0, help="seed of the data draw and of the counter-based noise (default: %(default)s)")
+    sim.add_argument("--alpha", type=float, default=0.01, help="family-wise significance level (default: %(default)s)")
+    sim.add_argument("--no-grid", action="store_true", help="leave out the grid truth where an analytic one exists")
+    sim.add_argument("--progress", action="store_true", help="show a progress line per chunk of particles")
+    sim.add_argument("--json", metavar="FILE", help="write the figures as JSON")
+    sim.add_argument("--plot", metavar="FILE", help="write histograms over the truth (PNG)")
+    sim.add_argument("--save", metavar="FILE.npz", help="write times and samples (n_times, n, d)")
 
     rep = sub.add_parser(
         "report",
@@ -162,6 +190,88 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate_methods() -> dict[str, str]:
+    from .particles.methods import METHODS
+
+    return METHODS
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    import json
+
+    import numpy as np
+
+    from . import problems
+    from .analytic import ExactMarginals
+    from .errors import NotAffineError
+    from .particles.checks import check_against_truth, grid_truth
+    from .particles.simulate import simulate
+
+    process, data = problems.process(args.process), problems.data(args.data)
+    times = _floats(args.times, "--times")
+    sol = simulate(process, data, args.method, args.n, times, steps=args.steps, seed=args.seed, progress=args.progress)
+    try:
+        ExactMarginals(process, data)
+        analytic = True
+    except NotAffineError:
+        analytic = False
+    grid_sol, why = grid_truth(process, data, sol.times) if (not args.no_grid or not analytic) else (None, "")
+    checks = check_against_truth(
+        sol.samples, sol.times, process, data, alpha=args.alpha, seed=args.seed, grid=not args.no_grid, grid_solution=grid_sol
+    )
+    print(
+        f"{args.process} x {args.data}: {args.method}, n = {sol.samples.shape[1]}, {sol.steps} steps, "
+        f"seed {sol.seed}, {sol.wall_time_s:.2f} s"
+    )
+    print("cdf distance d^2 = int (G - F)^2 dF of the particles' law G to the truth F (unbiased, +- its standard error)")
+    print(f"{'t':>8} {'d^2 +- se':>22} {'d <= (95%)':>11} {'min Holm p':>11}  verdict  truths")
+    for c in checks:
+        dist = c.family.distance
+        verdict = "ok" if c.passed else "REJECT"
+        print(
+            f"{c.t:>8g} {f'{dist.value:.2e} +- {dist.se:.1e}':>22} {dist.upper(0.95):>11.2e} "
+            f"{float(np.min(c.family.holm.adjusted)):>11.3g}  {verdict:<7}  {'+'.join(c.truths)}"
+        )
+        if c.note:
+            print(f"{'':>8} {c.note}")
+    for c in checks:
+        print(f"\nt = {c.t:g}\n{c.family.table()}")
+    passed = all(c.passed for c in checks)
+    print(f"\n{'PASS' if passed else 'FAIL'}: family-wise alpha {args.alpha:g} over {len(checks)} time(s)")
+    if args.json:
+        payload = {
+            "process": args.process,
+            "data": args.data,
+            "method": args.method,
+            "n": int(sol.samples.shape[1]),
+            "steps": int(sol.steps),
+            "seed": int(sol.seed),
+            "alpha": args.alpha,
+            "times": [c.t for c in checks],
+            "cdf_distance_squared": [c.family.distance.value for c in checks],
+            "cdf_distance_se": [c.family.distance.se for c in checks],
+            "tests": [
+                [{"name": r.name, "statistic": r.statistic, "pvalue": r.pvalue, "holm_p": float(a), "rejected": bool(j)}
+                 for r, a, j in zip(c.family.tests, c.family.holm.adjusted, c.family.holm.rejected)]
+                for c in checks
+            ],
+            "passed": passed,
+            "wall_time_s": sol.wall_time_s,
+        }
+        with open(args.json, "w") as fh:
+            json.dump(payload, fh, indent=2)
+    if args.save:
+        np.savez(args.save, times=sol.times, samples=sol.samples)
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .particles.plots import plot_histograms
+
+        plot_histograms(sol, process, data, grid_sol).savefig(args.plot, dpi=110, bbox_inches="tight")
+    return 0 if passed else 1
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report import run_report
     from .report.writers import summary_counts
@@ -189,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    handler = {"list": _cmd_list, "solve": _cmd_solve, "report": _cmd_report}[args.command]
+    handler = {"list": _cmd_list, "solve": _cmd_solve, "simulate": _cmd_simulate, "report": _cmd_report}[args.command]
     show = warnings.formatwarning
     warnings.formatwarning = lambda message, category, *rest, **kw: f"fpcheck: {category.__name__}: {message}\n"
     try:

@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=0, help="seed of the data draw and of the counter-based noise (default: %(default)s)")
     sim.add_argument("--alpha", type=float, default=0.01, help="family-wise significance level (default: %(default)s)")
     sim.add_argument("--no-grid", action="store_true", help="leave out the grid truth where an analytic one exists")
-    sim.add_argument("--progress", action="store_true", help="show a progress line per chunk of particles")
+    sim.add_argument("--no-progress", action="store_true", help="no progress line (shown per chunk when stderr is a terminal)")
     sim.add_argument("--json", metavar="FILE", help="write the figures as JSON")
     sim.add_argument("--plot", metavar="FILE", help="write histograms over the truth (PNG)")
     sim.add_argument("--save", metavar="FILE.npz", help="write times and samples (n_times, n, d)")
@@ -209,7 +209,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     process, data = problems.process(args.process), problems.data(args.data)
     times = _floats(args.times, "--times")
-    sol = simulate(process, data, args.method, args.n, times, steps=args.steps, seed=args.seed, progress=args.progress)
+    sol = simulate(
+        process, data, args.method, args.n, times, steps=args.steps, seed=args.seed,
+        progress=not args.no_progress and sys.stderr.isatty(),
+    )
     try:
         ExactMarginals(process, data)
         analytic = True

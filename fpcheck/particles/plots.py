@@ -45,24 +45,26 @@ def plot_histograms(sol: ParticleSolution, process: Process, data: Distribution,
             ax.set(title=f"{sol.method}, t = {t:g}", xlabel="x")
             ax.legend(fontsize=7)
         return fig
-    fig, axs = plt.subplots(2, m, figsize=(3.3 * m, 6.4), squeeze=False, constrained_layout=True)
+    panels = (["analytic"] if truth is not None and d == 2 else []) + (["grid"] if grid_solution is not None else [])
+    rows = 1 + len(panels)
+    fig, axs = plt.subplots(rows, m, figsize=(3.3 * m, 3.2 * rows), squeeze=False, constrained_layout=True)
     for j, t in enumerate(sol.times):
         x = sol.samples[j]
         lo, hi = np.quantile(x[:, :2], [1e-3, 1 - 1e-3], axis=0)
         extent = (lo[0], hi[0], lo[1], hi[1])
         axs[0, j].hist2d(x[:, 0], x[:, 1], bins=bins // 2, range=[[lo[0], hi[0]], [lo[1], hi[1]]], density=True, cmap="viridis")
-        axs[0, j].set(title=f"{sol.method}, t = {t:g}")
-        if truth is not None and d == 2:
-            gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
-            pdf = truth.pdf(np.column_stack([gx.ravel(), gy.ravel()]), float(t)).reshape(gx.shape)
-            axs[1, j].imshow(pdf, origin="lower", extent=extent, aspect="auto", cmap="viridis")
-            axs[1, j].set(title="analytic")
-        elif grid_solution is not None:
-            dens = grid_solution.densities[j]
-            vals = dens.values if d == 2 else dens.marginal([0, 1]).values
-            g = dens.grid
-            axs[1, j].imshow(vals.T, origin="lower", extent=(*g.bounds[0], *g.bounds[1]), aspect="auto", cmap="viridis")
-            axs[1, j].set(title="grid", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
-        else:
-            axs[1, j].axis("off")
+        axs[0, j].set(title=f"{sol.method}, t = {t:g}" + (" (axes 0, 1)" if d > 2 else ""))
+        for row, kind in enumerate(panels, start=1):
+            ax = axs[row, j]
+            if kind == "analytic":
+                gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
+                pdf = truth.pdf(np.column_stack([gx.ravel(), gy.ravel()]), float(t)).reshape(gx.shape)
+                ax.imshow(pdf, origin="lower", extent=extent, aspect="auto", cmap="viridis")
+            else:
+                dens = grid_solution.densities[j]
+                vals = dens.values if d == 2 else dens.marginal([0, 1]).values
+                g = dens.grid
+                ax.imshow(vals.T, origin="lower", extent=(*g.bounds[0], *g.bounds[1]), aspect="auto", cmap="viridis")
+                ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
+            ax.set(title=kind)
     return fig

@@ -51,19 +51,26 @@ _COLUMNS = ["run", "t", "cdf distance d", "se of d^2", "min Holm p", "truths", "
 
 def _runs_case(process_name: str, data_name: str, runs, n: int, times, *, grid: bool = True) -> CaseResult:
     """Simulate each ``(method, steps)`` in ``runs`` and test every time against the truth."""
-    from ..particles.checks import check_against_truth
+    from ..particles.checks import check_against_truth, grid_truth
     from ..particles.plots import plot_histograms
     from ..particles.simulate import simulate
 
     process, data = problems.process(process_name), problems.data(data_name)
     rows, figures, passed, walls = [], [], True, []
+    grids = {}
     for method, steps in runs:
         sol = simulate(process, data, method, n, times, steps=steps, seed=1)
-        checks = check_against_truth(sol.samples, sol.times, process, data, alpha=ALPHA / len(runs), grid=grid)
+        key = tuple(sol.times)
+        if grid and key not in grids:
+            grids[key] = grid_truth(process, data, sol.times)[0]
+        grid_sol = grids.get(key)
+        checks = check_against_truth(
+            sol.samples, sol.times, process, data, alpha=ALPHA / len(runs), grid=grid, grid_solution=grid_sol
+        )
         rows += _family_rows(f"{method} ({sol.steps} steps)", checks)
         passed &= all(c.passed for c in checks)
         walls.append(sol.wall_time_s)
-        figures.append((f"{data_name}-{method}", plot_histograms(sol, process, data)))
+        figures.append((f"{data_name}-{method}", plot_histograms(sol, process, data, grid_sol)))
     worst = max(r[2] for r in rows)
     return CaseResult(
         bool(passed),
@@ -145,7 +152,7 @@ def weak_orders(quick: bool) -> CaseResult:
 @register(SECTION, "langevin-grid", "Langevin in the double well: Euler-Maruyama particles against the grid truth")
 def langevin_grid(quick: bool) -> CaseResult:
     from ..distributions import GaussianMixture
-    from ..particles.checks import check_against_truth
+    from ..particles.checks import check_against_truth, grid_truth
     from ..particles.forward import simulate_forward
     from ..particles.plots import plot_histograms
 
@@ -154,7 +161,10 @@ def langevin_grid(quick: bool) -> CaseResult:
     times = (0.5, 2.0, 6.0)
     n = 20_000 if quick else 50_000
     sol = simulate_forward(process, start, n, times, method="em", steps=6000, seed=2)
-    checks = check_against_truth(sol.samples, sol.times, process, start, alpha=ALPHA, grid_cells=1024)
+    grid_sol, why = grid_truth(process, start, sol.times, cells=1024)
+    if grid_sol is None:
+        return CaseResult(False, f"no grid truth for the double well: {why}")
+    checks = check_against_truth(sol.samples, sol.times, process, start, alpha=ALPHA, grid_solution=grid_sol)
     rows = _family_rows(f"em ({sol.steps} steps)", checks)
     passed = all(c.passed for c in checks)
     return CaseResult(
@@ -163,7 +173,7 @@ def langevin_grid(quick: bool) -> CaseResult:
         f"{'pass' if passed else 'do NOT pass'} the grid truth's family (cdf tests and binned chi2) at every time.",
         metrics={"n": n, "cdf_distance": [r[2] for r in rows], "min_holm_p": [r[4] for r in rows]},
         table=(_COLUMNS, rows),
-        figures=[("langevin-em", plot_histograms(sol, process, start))],
+        figures=[("langevin-em", plot_histograms(sol, process, start, grid_sol))],
     )
 
 

@@ -31,7 +31,8 @@ from numba import njit, prange
 
 from ..errors import InputError
 from ._fields import BLOCK, block_scratch, drift_block, load_block
-from ._reverse import StageEscaped, guard_stages, mark_escaped, save_block
+from ._march import guard_stages, march
+from ._reverse import mark_escaped, save_block
 
 __all__ = ["SCHEMES", "stage_times", "flow_fixed", "flow_fixed_numpy", "flow_fixed_reference", "dopri5"]
 
@@ -131,40 +132,22 @@ def flow_fixed_numpy(
     One call of ``velocity`` per stage per step (1, 2 or 4).  Stops at the first step in which a
     particle escapes; returns ``(out, bad)`` as the kernel does.
     """
-    x = np.array(x0, dtype=float)
-    out = np.empty((save_after.size,) + x.shape)
-    bad = np.full(x.shape[0], -1, dtype=np.int64)
-    j = 0
-    while j < save_after.size and save_after[j] == 0:
-        out[j] = x
-        j += 1
     velocity = guard_stages(velocity)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(h.size):
-            hk = h[k]
-            try:
-                if scheme == 0:
-                    x = x + hk * velocity(x, k)
-                elif scheme == 1:
-                    k1 = velocity(x, k)
-                    x = x + 0.5 * hk * (k1 + velocity(x + hk * k1, k + 1))
-                else:
-                    k1 = velocity(x, 2 * k)
-                    k2 = velocity(x + 0.5 * hk * k1, 2 * k + 1)
-                    k3 = velocity(x + 0.5 * hk * k2, 2 * k + 1)
-                    k4 = velocity(x + hk * k3, 2 * k + 2)
-                    x = x + hk / 6.0 * (k1 + 2.0 * (k2 + k3) + k4)
-            except StageEscaped as esc:
-                bad[esc.rows] = k
-                return out, bad
-            ok = np.all(np.abs(x) <= bound, axis=1)
-            if not np.all(ok):
-                bad[~ok] = k
-                return out, bad
-            while j < save_after.size and save_after[j] == k + 1:
-                out[j] = x
-                j += 1
-    return out, bad
+
+    def step(x, k):
+        hk = h[k]
+        if scheme == 0:
+            return x + hk * velocity(x, k)
+        if scheme == 1:
+            k1 = velocity(x, k)
+            return x + 0.5 * hk * (k1 + velocity(x + hk * k1, k + 1))
+        k1 = velocity(x, 2 * k)
+        k2 = velocity(x + 0.5 * hk * k1, 2 * k + 1)
+        k3 = velocity(x + 0.5 * hk * k2, 2 * k + 1)
+        k4 = velocity(x + hk * k3, 2 * k + 2)
+        return x + hk / 6.0 * (k1 + 2.0 * (k2 + k3) + k4)
+
+    return march(x0, step, h.size, save_after, bound)
 
 
 def flow_fixed_reference(x0, velocity, nodes, scheme, save_after):

@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._fields import BLOCK, block_scratch, drift_block, load_block
+from ._march import guard_stages, march
 from ._rng import _key, normal_quad
 
 __all__ = [
@@ -41,8 +42,6 @@ __all__ = [
     "step_normals",
     "mark_escaped",
     "save_block",
-    "guard_stages",
-    "StageEscaped",
 ]
 
 
@@ -143,30 +142,6 @@ def reverse_sde(x0, tab, h, sigma, heun, save_after, seed, first, bound):
     return out, bad
 
 
-class StageEscaped(Exception):
-    """A stage point of a NumPy step is NaN or inf (``rows``: the particles): the step blew up."""
-
-    def __init__(self, rows: np.ndarray):
-        super().__init__(f"{rows.size} particle(s) non-finite inside a step")
-        self.rows = rows
-
-
-def guard_stages(field: Callable[[np.ndarray, int], np.ndarray]) -> Callable[[np.ndarray, int], np.ndarray]:
-    """``field`` that raises :class:`StageEscaped` instead of being called on NaN or inf points.
-
-    A user's field never sees a blown-up stage point (whose error would blame the field), and
-    the NumPy drivers report the step instead, as the kernels do.
-    """
-
-    def guarded(y, j):
-        finite = np.isfinite(y).all(axis=1)
-        if not finite.all():
-            raise StageEscaped(np.flatnonzero(~finite))
-        return field(y, j)
-
-    return guarded
-
-
 def reverse_sde_numpy(
     x0: np.ndarray,
     drift: Callable[[np.ndarray, int], np.ndarray],
@@ -183,36 +158,16 @@ def reverse_sde_numpy(
     a particle escapes; returns ``(out, bad)`` as the kernel does (``out`` complete only if no
     particle escaped).
     """
-    x = np.array(x0, dtype=float)
-    out = np.empty((save_after.size,) + x.shape)
-    bad = np.full(x.shape[0], -1, dtype=np.int64)
-    j = 0
-    while j < save_after.size and save_after[j] == 0:
-        out[j] = x
-        j += 1
     drift = guard_stages(drift)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(h.size):
-            eta = sigma[k] * noise(k)
-            b1 = drift(x, k)
-            if heun:
-                xb = x - b1 * h[k] + eta
-                try:
-                    b2 = drift(xb, k + 1)
-                except StageEscaped as esc:
-                    bad[esc.rows] = k
-                    return out, bad
-                x = x - 0.5 * (b1 + b2) * h[k] + eta
-            else:
-                x = x - b1 * h[k] + eta
-            ok = np.all(np.abs(x) <= bound, axis=1)
-            if not np.all(ok):
-                bad[~ok] = k
-                return out, bad
-            while j < save_after.size and save_after[j] == k + 1:
-                out[j] = x
-                j += 1
-    return out, bad
+
+    def step(x, k):
+        eta = sigma[k] * noise(k)
+        b1 = drift(x, k)
+        if heun:
+            return x - 0.5 * (b1 + drift(x - b1 * h[k] + eta, k + 1)) * h[k] + eta
+        return x - b1 * h[k] + eta
+
+    return march(x0, step, h.size, save_after, bound)
 
 
 def reverse_sde_reference(x0, reverse_drift, nodes, sigma, heun, save_after, seed, first):

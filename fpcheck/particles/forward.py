@@ -24,7 +24,6 @@ from .solution import (
     PYTHON_CHUNK,
     ParticleSolution,
     _blowup_bound,
-    _blowup_error,
     _check_affine,
     _check_chunk,
     _check_int,
@@ -33,6 +32,7 @@ from .solution import (
     _chunks,
     _initial_particles,
     _Progress,
+    _raise_if_escaped,
     _step_grid,
 )
 
@@ -149,6 +149,7 @@ def _euler_maruyama_general(process, x0, left, dt, save_after, seed: int, chunk:
     One call of ``process.drift`` per step and chunk; :math:`z_k` are the counter-based normals of
     (seed, particle, step :math:`k`), the ones the compiled kernels read.
     """
+    from ._march import march
     from ._rng import normals
 
     n, d = x0.shape
@@ -158,20 +159,12 @@ def _euler_maruyama_general(process, x0, left, dt, save_after, seed: int, chunk:
     out = np.empty((save_after.size, n, d))
     bar = _Progress("forward em", n, progress)
     for lo, hi in _chunks(n, chunk):
-        x = x0[lo:hi].copy()
-        j = 0
-        while j < save_after.size and save_after[j] == 0:
-            out[j, lo:hi] = x
-            j += 1
-        for k in range(dt.size):
-            with np.errstate(over="ignore", invalid="ignore"):
-                x = x + process.drift(x, float(left[k])) * dt[k] + noise[k] * normals(seed, lo, hi - lo, k, d)
-            escaped = ~(np.abs(x) <= bound)
-            if escaped.any():
-                raise _blowup_error("forward em", k, nodes, bound, int(escaped.any(axis=1).sum()))
-            while j < save_after.size and save_after[j] == k + 1:
-                out[j, lo:hi] = x
-                j += 1
+
+        def step(x, k, lo=lo, hi=hi):
+            return x + process.drift(x, float(left[k])) * dt[k] + noise[k] * normals(seed, lo, hi - lo, k, d)
+
+        out[:, lo:hi], bad = march(x0[lo:hi], step, dt.size, save_after, bound)
+        _raise_if_escaped(bad, "forward em", nodes, bound)
         bar.update(hi)
     bar.close()
     return out

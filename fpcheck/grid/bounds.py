@@ -62,15 +62,28 @@ def _langevin_bounds(process: Langevin, data: Distribution, z: float, tail: floa
     The density relaxes from the data towards :math:`e^{-U/kT}/Z` and, in a confining potential, stays
     between the two: the box holds the data's components to ``z`` standard deviations and the
     points where :math:`(U - \min U)/kT \le \log(1/\text{tail}) + 10` (a Boltzmann weight below
-    ``tail`` by :math:`e^{-10}`), found on a scan of :math:`[-10^3, 10^3]` around the data.
+    ``tail`` by :math:`e^{-10}`).  That region is found on scans of :math:`[-L, L]` for
+    :math:`L = 10, 100, 1000` (the first that holds it strictly inside), then rescanned on
+    :math:`2 \times 10^5` points around it, so wells narrower than the first scan's spacing are held too.
     """
     if data.dim != 1:
         raise InputError(f"default bounds for Langevin dynamics are 1D only (data in {data.dim} dimensions); pass bounds explicitly")
     lo, hi = (float(v[0]) for v in component_extent(data, z))
-    scan = np.linspace(min(lo, -1e3), max(hi, 1e3), 200_001)[:, None]
-    with np.errstate(over="ignore", invalid="ignore"):
-        energy = (process.potential(scan) - np.nanmin(process.potential(scan))) / process.kT
-    keep = scan[np.isfinite(energy) & (energy <= np.log(1.0 / tail) + 10.0), 0]
-    if keep.size == 0 or keep.min() <= scan[0, 0] or keep.max() >= scan[-1, 0]:
-        raise InputError("the potential does not confine the density within |x| <= 1000; pass bounds explicitly")
-    return [(min(lo, float(keep.min())), max(hi, float(keep.max())))]
+    level = np.log(1.0 / tail) + 10.0
+
+    def region(a: float, b: float):
+        x = np.linspace(a, b, 200_001)
+        with np.errstate(over="ignore", invalid="ignore"):
+            u = np.asarray(process.potential._value(x[:, None]), dtype=float)
+        u = np.where(np.isfinite(u), u, np.inf)
+        keep = np.flatnonzero((u - u.min()) / process.kT <= level)
+        return x, keep
+
+    for L in (10.0, 100.0, 1000.0):
+        a, b = min(lo, -L), max(hi, L)
+        x, keep = region(a, b)
+        if keep.size and keep[0] > 0 and keep[-1] < x.size - 1:
+            step = x[1] - x[0]
+            x, keep = region(x[keep[0]] - 2 * step, x[keep[-1]] + 2 * step)
+            return [(min(lo, float(x[keep[0]] - (x[1] - x[0]))), max(hi, float(x[keep[-1]] + (x[1] - x[0]))))]
+    raise InputError("the potential does not confine the density within |x| <= 1000; pass bounds explicitly")

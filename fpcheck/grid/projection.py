@@ -37,7 +37,7 @@ from ..errors import GridWarning, InputError
 from .density import GridDensity
 from .grids import Grid
 
-__all__ = ["cell_averages", "OUTSIDE_TOL", "QUADRATURE_OUTSIDE_TOL", "MIN_CELLS_PER_FEATURE", "MAX_NODES"]
+__all__ = ["cell_averages", "cells_needed", "OUTSIDE_TOL", "QUADRATURE_OUTSIDE_TOL", "MIN_CELLS_PER_FEATURE", "MAX_NODES"]
 
 OUTSIDE_TOL = 1e-12
 """Largest mass outside the grid that passes without a warning (for data whose tails are known)."""
@@ -272,6 +272,17 @@ def _feature_widths(data) -> tuple[np.ndarray, str] | None:
     return None
 
 
+def cells_needed(data, lengths) -> np.ndarray | None:
+    """Cells per axis that put :data:`MIN_CELLS_PER_FEATURE` across the data's narrowest feature on a box of ``lengths``.
+
+    ``None`` for data without a closed-form feature width (anything but Gaussian and box mixtures).
+    """
+    found = _feature_widths(data)
+    if found is None:
+        return None
+    return np.ceil(MIN_CELLS_PER_FEATURE * np.asarray(lengths, dtype=float) / found[0] * (1.0 - 1e-12)).astype(int)
+
+
 def _warn_resolution(data, grid: Grid, stacklevel: int) -> None:
     found = _feature_widths(data)
     if found is None:
@@ -282,8 +293,9 @@ def _warn_resolution(data, grid: Grid, stacklevel: int) -> None:
     if not bad:
         return
     parts = []
+    needed = cells_needed(data, grid.lengths)
     for j in bad:
-        need = math.ceil(MIN_CELLS_PER_FEATURE * grid.lengths[j] / widths[j] * (1.0 - 1e-12))
+        need = int(needed[j])
         parts.append(
             f"axis {j}: {cells[j]:.3g} cells of width {grid.h[j]:.3g} across the {what} {widths[j]:.3g}; "
             f"use shape[{j}] >= {need}"

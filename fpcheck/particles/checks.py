@@ -35,8 +35,15 @@ from ..stats.multiple import holm
 
 __all__ = ["TimeCheck", "check_against_truth", "grid_truth", "DEFAULT_GRID_CELLS"]
 
-#: Cells per axis of the grid truth, by dimension (the binned test pools cells under 5 expected counts).
+#: Cells per axis of the grid truth, by dimension (the binned test pools cells under 5 expected counts);
+#: raised to resolve the data where needed, up to :data:`MAX_GRID_CELLS`.
 DEFAULT_GRID_CELLS = {1: 512, 2: 128, 3: 48}
+#: The largest grid truth per axis, by dimension (a Richardson solve of 512^2 takes about 0.3 s).
+MAX_GRID_CELLS = {1: 16384, 2: 512, 3: 96}
+#: Raised cell counts are multiples of this, so the binned test can merge blocks of 2^k cells.
+_CELL_MULTIPLE = 32
+#: The binned test merges blocks of grid cells until there are about n / PER_BIN bins.
+PER_BIN = 20
 
 
 @dataclass(frozen=True)
@@ -65,9 +72,17 @@ class TimeCheck:
 
 
 def grid_truth(process: Process, data: Distribution, times: Sequence[float], cells: int | None = None):
-    """The grid solver's :math:`q_t` at ``times`` on default bounds, ``cells`` per axis; ``(solution, "")`` or ``(None, why not)``."""
+    r"""The grid solver's :math:`q_t` at ``times`` on default bounds, ``cells`` per axis; ``(solution, "")`` or ``(None, why not)``.
+
+    The cells per axis are raised (to :data:`MAX_GRID_CELLS` at most) until the coarsest
+    Richardson level, :math:`2h`, holds 4 cells across the data's narrowest feature
+    (:func:`~fpcheck.grid.projection.cells_needed`).  A grid that still under-resolves the data (the
+    solver's :class:`~fpcheck.errors.GridWarning`, e.g. a VE process whose bounds are set by
+    :math:`\sigma_{max}`) is no truth: it is left out, and the reason says how many cells it needs.
+    """
     from ..grid import Grid, solve_fokker_planck
     from ..grid.bounds import default_bounds
+    from ..grid.projection import cells_needed
 
     d = data.dim
     n = cells or DEFAULT_GRID_CELLS.get(d)
@@ -75,11 +90,33 @@ def grid_truth(process: Process, data: Distribution, times: Sequence[float], cel
         return None, f"no grid truth in {d} dimensions"
     try:
         bounds = default_bounds(process, data, [t for t in times if t > 0] or [0.0])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", GridWarning)
-            return solve_fokker_planck(process, data, Grid(bounds, [n + n % 2] * d), times), ""
+        need = cells_needed(data, [hi - lo for lo, hi in bounds])
+        shape = [n] * d if need is None else [min(max(n, 2 * int(k)), MAX_GRID_CELLS[d]) for k in need]
+        shape = [k if k == n else -(-k // _CELL_MULTIPLE) * _CELL_MULTIPLE for k in shape]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", GridWarning)
+            sol = solve_fokker_planck(process, data, Grid(bounds, [k + k % 2 for k in shape]), times)
     except (FPCheckError, NotImplementedError) as exc:
         return None, f"no grid truth: {exc}"
+    for w in caught:
+        if issubclass(w.category, GridWarning) and "under-resolves" in str(w.message):
+            return None, f"grid truth left out ({'x'.join(map(str, shape))} cells): {w.message}"
+    return sol, ""
+
+
+def _merge_cells(probs: np.ndarray, edges: list, n: int) -> tuple[np.ndarray, list]:
+    """Sum blocks of ``f^d`` cells (f a power of 2 dividing the shape) until about ``n / PER_BIN`` bins remain.
+
+    The grid resolves the density; the test needs counts: merging keeps every bin's probability
+    exact (a sum of cells) and the reference's L1 error bound (the L1 norm of sums is at most the sum).
+    """
+    d, f = probs.ndim, 1
+    while probs.size / (2 * f) ** d >= max(n / PER_BIN, 1.0) and all(k % (2 * f) == 0 for k in probs.shape):
+        f *= 2
+    if f == 1:
+        return probs, edges
+    blocks = [v for k in probs.shape for v in (k // f, f)]
+    return probs.reshape(blocks).sum(axis=tuple(range(1, 2 * d, 2))), [e[::f] for e in edges]
 
 
 def _binned_family(x, tests: list[TestResult], alpha: float, distance: Distance, n: int, d: int) -> FamilyResult:
@@ -139,8 +176,11 @@ def check_against_truth(
         truth = None
     note = ""
     grid_sol = grid_solution
-    if grid_sol is None and (grid or truth is None):
+    analytic_serves = truth is not None and (d == 1 or isinstance(data, GaussianMixture))
+    if grid_sol is None and (grid or not analytic_serves):
         grid_sol, note = grid_truth(process, data, t, grid_cells)
+    elif grid_sol is not None and (len(grid_sol.times) != t.size or not np.allclose(grid_sol.times, t, rtol=0, atol=1e-12)):
+        raise InputError(f"grid_solution is at times {list(map(float, grid_sol.times))}, the samples at {t.tolist()}")
     if truth is None and grid_sol is None:
         raise InputError(f"no truth to compare with: {note}")
     checks = []
@@ -151,7 +191,12 @@ def check_against_truth(
         if grid_sol is not None:
             dens = grid_sol.densities[j]
             probs, edges = cells_of(dens)
-            grid_arg = (probs, edges, float(grid_sol.error_estimate[j]))
+            # undershoots clipped to 0 and the rescaling that follows move at most twice their mass
+            clipped = float(probs.sum() - dens.mass()) if np.any(dens.values < 0) else 0.0
+            if probs.sum() > 1.0:
+                probs = probs / probs.sum()
+            probs, edges = _merge_cells(probs, edges, n)
+            grid_arg = (probs, edges, float(grid_sol.error_estimate[j]) + 2.0 * clipped)
             used.append("grid")
         q = truth.at(float(tj)) if truth is not None else None
         if q is not None and (isinstance(q, GaussianMixture) or d == 1):

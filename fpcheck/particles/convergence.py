@@ -11,8 +11,12 @@ section 2): for a component :math:`\mathcal{N}(m, S)`,
 
 * The probability-flow ODE is deterministic, so its weak error is measured without Monte-Carlo
   noise: the expectation over :math:`q_T` is a quadrature (:func:`quadrature_nodes`: the
-  trapezoid rule on a uniform grid, spectrally accurate for these smooth, rapidly decaying
-  integrands), and each node is carried to :math:`t_{end}` by the integrator.
+  trapezoid rule on a uniform grid), and each node is carried to :math:`t_{end}` by the
+  integrator.  The rule converges faster than any power of the spacing while the flow map is
+  smooth on that scale; close to :math:`t = 0` the map of multimodal data is steep across the gaps
+  between the modes and the rule stalls (``gmm1d-bimodal``, 2001 nodes: about :math:`10^{-3}` at
+  :math:`t_{end} = 0`, :math:`6\times10^{-6}` at 0.05, :math:`4\times10^{-12}` at 0.2), so
+  studies of high-order schemes stop at 0.2.
 * The reverse SDE is random: its weak error is a sample mean minus the exact value, with the
   Monte-Carlo standard error :math:`\hat\sigma_\varphi/\sqrt n` beside it; only errors above
   three standard errors enter the fit.
@@ -33,6 +37,8 @@ from ..errors import InputError
 from ..processes import AffineProcess
 
 __all__ = ["OrderFit", "WeakStudy", "FUNCTIONALS", "exact_expectation", "fit_order", "quadrature_nodes", "weak_study"]
+
+_STUDY_METHODS = ("flow-euler", "flow-heun", "flow-rk4", "reverse-em", "reverse-heun")
 
 #: Smooth test functions with closed-form expectations under a Gaussian mixture.
 FUNCTIONALS = ("second moment", "cos")
@@ -153,6 +159,8 @@ def weak_study(
     errors = {name: [] for name in FUNCTIONALS}
     se = {name: [] for name in FUNCTIONALS}
     kind, _, scheme = method.partition("-")
+    if method not in _STUDY_METHODS:
+        raise InputError(f"unknown method {method!r}; use {', '.join(_STUDY_METHODS)} (weak studies take fixed step counts)")
     if kind == "flow":
         nodes, weights = quadrature_nodes(truth.at(truth.T), n_nodes)
         for K in steps:
@@ -160,7 +168,7 @@ def weak_study(
             for name in FUNCTIONALS:
                 errors[name].append(float(weights @ _phi(name, sol.samples[-1])) - exact[name])
         se = None
-    elif kind == "reverse":
+    else:
         x_T = truth.sample(int(n), truth.T, np.random.default_rng(seed))
         for K in steps:
             sol = simulate_reverse(process, field, x_T, times=[t_end], method=scheme, steps=int(K), seed=seed)
@@ -168,8 +176,6 @@ def weak_study(
                 values = _phi(name, sol.samples[-1])
                 errors[name].append(float(values.mean()) - exact[name])
                 se[name].append(float(values.std(ddof=1) / np.sqrt(values.size)))
-    else:
-        raise InputError(f"unknown method {method!r}; use flow-euler, flow-heun, flow-rk4, reverse-em or reverse-heun")
     K = np.asarray(steps, dtype=int)
     errs = {k: np.asarray(v) for k, v in errors.items()}
     ses = None if se is None else {k: np.asarray(v) for k, v in se.items()}

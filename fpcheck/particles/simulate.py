@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..analytic import ExactMarginals
-from ..distributions import Distribution, GaussianMixture
+from ..distributions import BoxMixture, Distribution, GaussianMixture
 from ..errors import InputError, NotAffineError
 from ..processes import Process
 from .methods import METHODS, is_generation
@@ -69,6 +69,11 @@ def simulate(
         ) from None
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InputError(f"n must be a positive integer, got {n!r}")
+    if isinstance(data, BoxMixture) and data.noise_var == 0 and min(float(t) for t in times) == 0.0:
+        raise InputError(
+            f"{method} down to t = 0 on noise-free box data: the score is singular there (infinite at the box "
+            "edges, undefined outside the boxes); stop at a small t > 0, e.g. 0.01"
+        )
     x_T = truth.sample(int(n), truth.T, np.random.default_rng(seed))
     if isinstance(data, GaussianMixture):
         from .fields import ExactField

@@ -103,7 +103,7 @@ def generation_2d(quick: bool) -> CaseResult:
 #: Expected weak orders, the step ladders over which each error is far above its noise floor, and
 #: the time the run stops at.  The flows stop at t = 0.2: closer to 0 the flow map of gmm1d-bimodal
 #: is so steep across the gap between the modes that the quadrature over q_T (2001 nodes) stalls
-#: at ~1e-5 and hides RK4's error; at 0.2 it is accurate to ~4e-12.
+#: (~6e-6 at t = 0.05, ~1e-3 at 0) and hides RK4's error; at 0.2 it is accurate to ~4e-12.
 _WEAK = {
     "flow-euler": (1.0, (16, 32, 64, 128, 256), 0.2),
     "flow-heun": (2.0, (16, 32, 64, 128, 256), 0.2),

@@ -26,7 +26,6 @@ bound), and fewer than :data:`MIN_CELLS_PER_FEATURE` cells across the narrowest 
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np

@@ -15,8 +15,6 @@ particles are split into chunks.  Each kernel has a NumPy reference the tests ho
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit, prange
 

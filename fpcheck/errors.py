@@ -7,7 +7,7 @@ input), so ``except ValueError`` keeps working.
 
 from __future__ import annotations
 
-__all__ = ["FPCheckError", "InputError", "NotAffineError", "UnknownNameError", "GridWarning"]
+__all__ = ["FPCheckError", "InputError", "NotAffineError", "UnknownNameError", "TargetError", "GridWarning"]
 
 
 class FPCheckError(Exception):
@@ -24,6 +24,14 @@ class NotAffineError(FPCheckError, TypeError):
 
 class UnknownNameError(FPCheckError, LookupError):
     """A name that is not in the registry; the message lists the known ones."""
+
+
+class TargetError(FPCheckError, ValueError):
+    """A user's callable cannot be loaded or misbehaves.
+
+    It raises, returns a wrong shape, NaN or inf, ignores its rng, or takes too long.  The message
+    names the callable (sampler, model, score or velocity), the call's arguments and what to change.
+    """
 
 
 class GridWarning(RuntimeWarning):

@@ -15,7 +15,12 @@ from typing import Any
 __all__ = ["CaseResult", "Case", "register", "cases", "SECTION_MODULES"]
 
 #: Modules whose import registers a section's cases, in report order.
-SECTION_MODULES = ("fpcheck.report.analytic_cases", "fpcheck.report.grid_cases", "fpcheck.report.particle_cases")
+SECTION_MODULES = (
+    "fpcheck.report.analytic_cases",
+    "fpcheck.report.grid_cases",
+    "fpcheck.report.particle_cases",
+    "fpcheck.report.verify_cases",
+)
 
 STATUSES = ("pass", "fail", "error")
 

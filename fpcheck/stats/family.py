@@ -28,6 +28,7 @@ from .distance import Distance, _distance_sorted
 from .gof import TestResult, _ad_sorted, _ks_sorted, mean_test, mixture_moments, variance_test
 from .multiple import HolmResult, holm
 from .projections import _projection_results
+from .rosenblatt import rosenblatt_tests
 
 __all__ = ["FamilyResult", "compare_to_mixture"]
 
@@ -86,7 +87,9 @@ def _grid_args(grid) -> tuple:
     return tuple(grid) if len(grid) == 3 else (*grid, 0.0)
 
 
-def compare_to_mixture(x, mixture, *, alpha: float = 0.01, seed: int = 0, m: int | None = None, grid=None) -> FamilyResult:
+def compare_to_mixture(
+    x, mixture, *, alpha: float = 0.01, seed: int = 0, m: int | None = None, grid=None, rosenblatt: bool = False
+) -> FamilyResult:
     r"""Test samples ``x`` against an exact law with the family of the module notes, combined by Holm.
 
     Parameters
@@ -104,6 +107,10 @@ def compare_to_mixture(x, mixture, *, alpha: float = 0.01, seed: int = 0, m: int
     grid : (probabilities, edges) or (probabilities, edges, ref_l1), optional
         Cell probabilities of a grid truth and their edges (see :func:`~fpcheck.stats.binned.grid_cells`);
         adds :func:`~fpcheck.stats.binned.binned_test` to the family.
+    rosenblatt : bool
+        ``d > 1``: add Anderson-Darling tests of the conditionals of the Rosenblatt transform
+        (:func:`~fpcheck.stats.rosenblatt.rosenblatt_tests`), which see a wrong dependence between
+        the axes that the marginals and a few projections can miss.
 
     Returns
     -------
@@ -152,6 +159,8 @@ def compare_to_mixture(x, mixture, *, alpha: float = 0.01, seed: int = 0, m: int
             float(np.mean([dd.se for dd in dists])),
             f"mean projected cdf distance ({len(dists)} directions)",
         )
+        if rosenblatt:
+            tests += rosenblatt_tests(x, mixture)[1:]  # column 0 is the marginal of axis 0, tested above
     if grid is not None:
         probabilities, edges, ref_l1 = _grid_args(grid)
         tests.append(binned_test(x, probabilities, edges, ref_l1=ref_l1))

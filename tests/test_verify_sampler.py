@@ -117,3 +117,19 @@ def test_model_verdicts():
     v = verify_model(wide, "gmm2d-ring8", n=100_000, seed=SEED)
     assert not v.passed
     assert any("variance of axis" in d and "too large" in d for d in v.diagnosis), v.diagnosis
+
+
+def test_the_path_says_where_a_sampler_leaves_the_truth():
+    # clipping the predicted x0 to [-1, 1] on data with modes at -2 and 2: harmless while q_t is
+    # wide, wrong once the modes separate; the states right after T still match q_t
+    v = verify_sampler(zoo.zoo_sampler("ddim-clip-x0", PROCESS), PROCESS, "gmm1d-bimodal", steps=[25, 50, 100, 200],
+                       n=20_000, seed=SEED)
+    path = v.extra["path"]
+    assert [p["t"] for p in path] == sorted((p["t"] for p in path), reverse=True)
+    assert path[0]["passed"] and not path[-1]["passed"]
+    assert any("first leave q_t at t =" in d and "it matches q_t down to" in d for d in v.diagnosis), v.diagnosis
+    # an honest sampler matches q_t all along; stopping early shows as a last state at t = 0.05
+    v = verify_sampler(zoo.zoo_sampler("pf-heun-stops-early", PROCESS), PROCESS, "gmm1d-bimodal", steps=[25, 50, 100, 200],
+                       n=20_000, seed=SEED)
+    assert all(p["passed"] for p in v.extra["path"]) and not v.passed
+    assert any("it stops early" in d for d in v.diagnosis), v.diagnosis

@@ -303,3 +303,15 @@ def test_package_import_is_lazy():
         "assert 'fpcheck.verify.zoo' not in sys.modules and 'numpy' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("name", list(zoo.CORRECT))
+def test_states_end_in_the_output_and_run_down_from_T(name):
+    score, _ = _truth("gmm2d-aniso")
+    sampler = zoo.zoo_sampler(name, PROCESS)
+    out = sampler(score, (200, 2), np.random.default_rng(5), 40)
+    times, states = sampler.states(score, (200, 2), np.random.default_rng(5), 40)
+    assert states.shape == (times.size, 200, 2) and times.size == zoo.ZooSampler.STATES
+    assert np.all(np.diff(times) < 0) and times[-1] == pytest.approx(sampler.t_end, abs=1e-12)
+    np.testing.assert_array_equal(states[-1], out)
+    assert sampler._record is None  # recording is off again

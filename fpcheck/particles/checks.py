@@ -150,7 +150,7 @@ def _box_aligned(data, bounds, shape):
 
 
 def _unresolved_edges(process, data, t: float, grid_sol) -> str:
-    """Why the grid is no truth at ``t`` for box data whose edges are still sharper than its cells ("" if it is).
+    r"""Why the grid is no truth at ``t`` for box data whose edges are still sharper than its cells ("" if it is).
 
     The edges of box data at :math:`t` are blurred by :math:`\sqrt{s_t^2 + a_t^2 \sigma_0^2}`; the
     grid's estimate assumes a smooth density, so below :data:`MIN_CELLS_AT_H` cells across that blur

@@ -23,6 +23,12 @@ against :math:`q_{t_{end}}`: a bias with its Monte-Carlo standard error.  Then
 **Model.**  One draw ``model(n, rng)`` against :math:`q_0`: the goodness-of-fit family decides, the
 statistics (bias :math:`\pm` 95% interval, Bonferroni-flagged at ``alpha``) say how it is off.
 
+**Path.**  A sampler with a method ``states(score, shape, rng, steps) -> (times (m,), states (m, n, d))``
+(the zoo's samplers have one) exposes intermediate states; each is compared with its :math:`q_t` by
+the goodness-of-fit family (Bonferroni over the times, at most :data:`PATH_N` samples at the top
+rung's step count), and the diagnosis says at which time, going down from :math:`T`, the samples
+first leave the truth.
+
 Before either, the callable is checked (:mod:`fpcheck.verify.targets`): it must return finite
 ``(n, d)`` arrays, draw all its randomness from ``rng`` (two runs on one seed agree, on two seeds
 differ) and stay within ``timeout`` seconds per call.
@@ -158,10 +164,60 @@ def verify_sampler(
     detection = _detection_steps(stats_out, alpha, ks)
     verdict = "fail" if decision.any_rejected else "pass"
     diagnosis = _sampler_diagnosis(verdict, stats_out, gof, leader, detection, ks, ns)
+    extra = {}
+    states = getattr(sampler, "states", None)
+    if callable(states):
+        path_start = time.perf_counter()
+        extra["path"] = _path(states, guard, score, truth, ks[-1], min(ns[-1], PATH_N), alpha, seed)
+        guard.seconds += time.perf_counter() - path_start - extra["path"].pop(-1)["fpcheck_seconds"]
+        diagnosis.append(_path_words(extra["path"], ks[-1]))
+        last = min(p["t"] for p in extra["path"])
+        if last > t_end + 1e-9 * truth.T:
+            diagnosis.append(f"the last intermediate state is at t = {last:.4g}, but the sampler's t_end is {t_end:g}: "
+                             "it stops early (or t_end is wrong)")
     return SamplerVerdict(
         verdict, "sampler", guard.name, truth.describe(), t_end, alpha, int(seed), ks, ns, stats_out, gof, order,
-        detection, diagnosis, guard.seconds, time.perf_counter() - start - guard.seconds,
+        detection, diagnosis, guard.seconds, time.perf_counter() - start - guard.seconds, extra,
     )
+
+
+PATH_N = 100_000
+"""Samples of the path check (intermediate states at the top rung's step count)."""
+
+
+def _path(states, guard: Guard, score, truth: Truth, k: int, n: int, alpha: float, seed: int) -> list[dict]:
+    r"""Each intermediate state :math:`x_t` of ``sampler.states`` against :math:`q_t` (Holm family at alpha/m, Bonferroni over times)."""
+    from ..errors import TargetError
+
+    try:
+        times, xs = states(score, (n, truth.dim), np.random.default_rng(np.random.SeedSequence([int(seed), k, 1])), k)
+        times, xs = np.asarray(times, dtype=float), np.asarray(xs, dtype=float)
+    except Exception as exc:
+        raise TargetError(f"{guard.label}.states raised {type(exc).__name__}: {exc} at steps = {k}") from exc
+    if times.ndim != 1 or xs.shape != (times.size, n, truth.dim) or not (np.all(np.isfinite(xs)) and np.all(np.isfinite(times))):
+        raise TargetError(f"{guard.label}.states must return finite times (m,) and states (m, {n}, {truth.dim}), "
+                          f"got {times.shape} and {xs.shape}")
+    if np.any(times < 0) or np.any(times > truth.T):
+        raise TargetError(f"{guard.label}.states returned times outside [0, T] = [0, {truth.T:g}]: {times.tolist()}")
+    t0 = time.perf_counter()
+    out = []
+    for t, x in zip(times, xs):
+        fam = compare_to_mixture(x, truth.at(float(t)), alpha=alpha / times.size, seed=seed, rosenblatt=truth.dim > 1)
+        out.append({"t": float(t), "passed": bool(fam.passed), "min_holm_pvalue": float(min(1.0, np.min(fam.holm.adjusted) * times.size))})
+    out.append({"fpcheck_seconds": time.perf_counter() - t0})
+    return out
+
+
+def _path_words(path: list[dict], k: int) -> str:
+    bad = [p for p in path if not p["passed"]]
+    if not bad:
+        at = ", ".join(f"{p['t']:.3g}" for p in path)
+        return f"along the path (steps = {k}), every intermediate state matches its q_t (at t = {at})"
+    first = max(bad, key=lambda p: p["t"])  # the sampler runs from T down
+    good = [p["t"] for p in path if p["passed"] and p["t"] > first["t"]]
+    since = f"; it matches q_t down to t = {min(good):.3g}" if good else "; it is off from the first exposed state"
+    return (f"along the path (steps = {k}), the samples first leave q_t at t = {first['t']:.3g} "
+            f"(Holm p = {first['min_holm_pvalue']:.2g}){since}")
 
 
 def _check_alpha(alpha) -> float:

@@ -153,6 +153,31 @@ class ZooSampler:
         """The time the integration actually stops at (``t_end``, unless a mutant says otherwise)."""
         return self.t_end
 
+    #: states kept by :meth:`states` (``None``: not recording)
+    _record: list | None = None
+    #: how many intermediate states :meth:`states` keeps along a run
+    STATES = 8
+
+    def states(self, score: Callable, shape, rng: np.random.Generator, steps: int):
+        """Run as :meth:`__call__` and return the intermediate states: ``(times (m,), states (m, n, d))``.
+
+        The states after every ``steps // STATES``-th step (and the last), each with the time the
+        sampler believes it is at; :func:`~fpcheck.verify.verify_sampler` compares each with its
+        :math:`q_t` to say where along the path a sampler goes wrong.
+        """
+        self._record, self._stride = [], max(1, int(steps) // self.STATES)
+        try:
+            self(score, shape, rng, steps)
+            times = np.array([t for t, _ in self._record])
+            return times, np.stack([x for _, x in self._record])
+        finally:
+            self._record = None
+
+    def _visit(self, k: int, steps: int, t: float, x: np.ndarray) -> None:
+        """After step ``k`` (1-based) of ``steps``, at time ``t``: keep ``x`` when recording."""
+        if self._record is not None and (k % self._stride == 0 or k == steps):
+            self._record.append((float(t), np.array(x, dtype=float)))
+
     def __call__(self, score: Callable, shape, rng: np.random.Generator, steps: int) -> np.ndarray:
         """Draw ``shape = (n, d)`` samples of :math:`q_{t_{end}}` in ``steps`` steps (see the class notes)."""
         if not callable(score):
@@ -235,6 +260,7 @@ class ReverseEulerMaruyama(ZooSampler):
             beta = self._beta(t)
             drift = -self.drift_sign * 0.5 * beta * x - self.score_factor * beta * self._score(score, x, t)
             x = x - drift * h + (self.noise_factor * np.sqrt(beta * h)) * self._noise(rng, x.shape)
+            self._visit(k + 1, steps, ts[k + 1], x)
         return x
 
 
@@ -271,6 +297,7 @@ class ProbabilityFlowHeun(ZooSampler):
             v0 = self._velocity(score, x, ts[k])
             v1 = self._velocity(score, x - h * v0, ts[k + 1])
             x = x - 0.5 * h * (v0 + v1)
+            self._visit(k + 1, steps, ts[k + 1], x)
         return x
 
 
@@ -347,6 +374,7 @@ class DDPMAncestral(_Discrete):
                 mean = (np.sqrt(ab_prev) * beta * x0 + np.sqrt(alpha) * one_minus_prev * x) / one_minus_ab
             var = beta * one_minus_prev / one_minus_ab
             x = mean + np.sqrt(var) * self._noise(rng, x.shape) if var > 0.0 else mean
+            self._visit(steps - i + 1, steps, ts[i - 1], x)
         return x
 
 
@@ -373,6 +401,7 @@ class DDIM(_Discrete):
             one_minus_ab, one_minus_prev = -np.expm1(log_ab[i]), -np.expm1(log_ab[i - 1])
             eps = self._eps(score, x, ts[i], one_minus_ab)
             x = np.sqrt(ab_prev) * self._x0(x, eps, ab, one_minus_ab) + np.sqrt(one_minus_prev) * eps
+            self._visit(steps - i + 1, steps, ts[i - 1], x)
         return x
 
 

@@ -1,0 +1,579 @@
+r"""Objectives for models linear in their parameters, as quadratic forms (MATH.md section 4).
+
+For a model :math:`s_\theta` that is linear in :math:`\theta` (``model="gradient"``:
+:math:`s = \sum_j\theta_j\nabla\psi_j`; ``model="vector"``: :math:`s_i = \sum_j\theta_{ij}\psi_j`;
+see :mod:`fpcheck.learned._forms`) every objective below is a
+:class:`~fpcheck.learned._forms.QuadraticForm` :math:`\tfrac12\theta^T A\theta - b^T\theta + c`,
+assembled from Monte Carlo means over samples (one time :math:`t_r` per sample), with a time
+weight :math:`\lambda(t)` (default 1; :func:`noise_weight` gives :math:`\lambda = s_t^2`):
+
+==================  ===================================================================================
+:func:`esm`         :math:`\tfrac12 E\,\lambda|s - s^*|^2` against a given field :math:`s^*` (score or velocity)
+:func:`ism`         :math:`E\,\lambda[\tfrac12|s|^2 + \nabla\cdot s]` (Hyvärinen) :math:`= \text{ESM} - \tfrac12 E\lambda|\nabla\log q|^2`
+:func:`dsm`         :math:`\tfrac12 E\,\lambda|s(x) + \varepsilon/s_t|^2`, :math:`x = a_t x_0 + c_t + s_t\varepsilon` :math:`= \text{ESM} + C`
+:func:`sliced`      :math:`E\,\lambda[v^T\nabla s\,v + \tfrac12(v^T s)^2]`, :math:`v \sim \mathcal N(0, I)` (or :math:`\tfrac12|s|^2`)
+:func:`action_matching`  :math:`E_{q_{t_0}}s_{t_0} - E_{q_{t_1}}s_{t_1} + \int_{t_0}^{t_1} E_{q_t}[\tfrac12|\nabla s_t|^2 + \partial_t s_t]\,dt`
+:func:`flow_matching`    :math:`\tfrac12 E\,\lambda|s(x) - u_t(x\mid x_0)|^2` (conditional flow matching)
+==================  ===================================================================================
+
+Expectations over :math:`t` are means over the samples' times: with times uniform on
+:math:`[t_0, t_1]` they estimate :math:`\frac{1}{t_1 - t_0}\int E_{q_t}[\cdot]\,dt` (Action
+Matching's time integral is :math:`(t_1 - t_0)` times such a mean, as in its definition).
+Assembly by quadrature (1D and 2D grids, Gauss-Legendre in time) is in
+:mod:`fpcheck.learned._quadrature`, re-exported here.
+
+Samples: :func:`kernel_samples` draws :math:`t`, :math:`x_0 \sim p`, :math:`\varepsilon` and
+:math:`x = a_t x_0 + c_t + s_t\varepsilon`, which is distributed as :math:`q_t` (MATH.md 2), so one
+draw serves ESM, ISM, DSM and flow matching on the same points.  :func:`exact_values` evaluates
+the exact score or probability-flow velocity at one time per point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import _validation as val
+from ..errors import InputError
+from ..processes import AffineProcess
+from ._forms import (
+    Block,
+    QuadraticForm,
+    check_model,
+    design_needs,
+    divergence_rows,
+    linear_block as _linear_block,
+    output_design,
+)
+from ._quadrature import (
+    Grid,
+    action_matching_quadrature,
+    esm_quadrature,
+    gauss_legendre,
+    ism_quadrature,
+    tensor_grid,
+)
+from .bases import Basis
+
+__all__ = [
+    "QuadraticForm",
+    "Block",
+    "KernelSamples",
+    "kernel_samples",
+    "exact_values",
+    "noise_weight",
+    "esm",
+    "ism",
+    "dsm",
+    "sliced",
+    "action_matching",
+    "flow_matching",
+    "Grid",
+    "tensor_grid",
+    "gauss_legendre",
+    "esm_quadrature",
+    "ism_quadrature",
+    "action_matching_quadrature",
+]
+
+#: Relative accuracy to which the points of :class:`KernelSamples` must be :math:`a x_0 + c + s\varepsilon`.
+CONSISTENCY_RTOL = 1e-9
+
+
+# ---------------------------------------------------------------------------------------------
+# samples and exact fields
+
+
+class KernelSamples(NamedTuple):
+    r"""Draws of the forward kernel: :math:`x_r = a_{t_r} x_{0,r} + c_{t_r} + s_{t_r}\varepsilon_r`.
+
+    Attributes
+    ----------
+    t : array (n,)
+    x0 : array (n, d)
+        Data samples :math:`x_0 \sim p`.
+    eps : array (n, d)
+        Standard normal noise.
+    x : array (n, d)
+        The noised points, distributed as :math:`q_{t_r}`.
+    process : AffineProcess
+        The process whose kernel :math:`(a_t, c_t, s_t^2)` made them.
+    """
+
+    t: np.ndarray
+    x0: np.ndarray
+    eps: np.ndarray
+    x: np.ndarray
+    process: AffineProcess
+
+    def at(self, t) -> KernelSamples:
+        r"""The same :math:`x_0` and :math:`\varepsilon` at other times: the kernel paths :math:`x_r(t) = a_t x_{0,r} + c_t + s_t\varepsilon_r`.
+
+        Each :math:`x_r(t)` is again an exact draw of :math:`q_t`; points of one path at several
+        times are *coupled* (common random numbers), which is what makes the Action Matching
+        rows of :func:`action_matching` low-variance (see there).
+        """
+        n, d = self.x0.shape
+        times = self.process.check_time(_times(t, n))
+        a, c, s2 = _coefficients(self.process, times, d)
+        return KernelSamples(times, self.x0, self.eps, a * self.x0 + c + np.sqrt(s2) * self.eps, self.process)
+
+
+def _coefficients(process: AffineProcess, t: np.ndarray, d: int, derivative: bool = False):
+    """``(a, c, s2)`` (or their time derivatives) at times ``(n,)`` as arrays ``(n, 1)``, ``(n, d)``, ``(n, 1)``."""
+    n = t.shape[0]
+    k = process.kernel_derivative(t) if derivative else process.kernel(t)
+    a = np.broadcast_to(np.asarray(k.a, dtype=float), (n,))[:, None]
+    c = np.broadcast_to(np.asarray(k.c, dtype=float).reshape(n, -1), (n, d))
+    s2 = np.broadcast_to(np.asarray(k.s2, dtype=float), (n,))[:, None]
+    return a, c, s2
+
+
+def _sample_times(n: int, t, t_range, rng: np.random.Generator) -> np.ndarray:
+    if (t is None) == (t_range is None):
+        raise InputError("pass exactly one of t (a time, or one per sample) and t_range (times drawn uniformly)")
+    if t is not None:
+        return _times(t, n)
+    lo, hi = _range(t_range)
+    return rng.uniform(lo, hi, n)
+
+
+def kernel_samples(process: AffineProcess, data, n: int, rng: np.random.Generator, *, t=None, t_range=None) -> KernelSamples:
+    r"""Ancestral samples :math:`x_0 \sim p`, :math:`x = a_t x_0 + c_t + s_t\varepsilon`, one time per sample.
+
+    Parameters
+    ----------
+    process : AffineProcess
+        A process with a closed-form kernel (VP, sub-VP, VE, OU).
+    data : Distribution
+        :math:`p = q_0`, anything with ``sample(n, rng)``.
+    n : int
+        The number of samples.
+    rng : numpy.random.Generator
+    t : float or array_like (n,), optional
+        One time for all samples, or one each.
+    t_range : (float, float), optional
+        Instead of ``t``: times drawn uniformly on :math:`[t_0, t_1]`.
+
+    Returns
+    -------
+    KernelSamples
+        :math:`x_r` is an exact draw of :math:`q_{t_r}` (MATH.md section 2).
+    """
+    if not isinstance(process, AffineProcess):
+        raise InputError(f"kernel_samples needs an affine process (VP, sub-VP, VE, OU), got {type(process).__name__}")
+    if not isinstance(rng, np.random.Generator):
+        raise InputError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InputError(f"n must be a positive integer, got {n!r}")
+    times = process.check_time(_sample_times(int(n), t, t_range, rng))
+    x0 = np.asarray(data.sample(int(n), rng), dtype=float)
+    d = x0.shape[1]
+    eps = rng.standard_normal((int(n), d))
+    a, c, s2 = _coefficients(process, times, d)
+    return KernelSamples(times, x0, eps, a * x0 + c + np.sqrt(s2) * eps, process)
+
+
+def exact_values(truth, x, t, field: str = "score") -> np.ndarray:
+    r"""The exact score :math:`\nabla\log q_t` or probability-flow velocity :math:`f - \tfrac12 g^2\nabla\log q_t`, one time per point.
+
+    Parameters
+    ----------
+    truth : ExactMarginals
+    x : array_like (n, d)
+    t : float or array_like (n,)
+    field : {"score", "velocity"}
+
+    Returns
+    -------
+    array (n, d)
+
+    Notes
+    -----
+    For Gaussian-mixture data all points are evaluated at once from the per-time tables of
+    :func:`fpcheck.particles.fields.build_tables` (each component pushed through the kernel and
+    factored, :math:`\Sigma_k = a_t^2 S_k + s_t^2 I = L_k L_k^T`):
+    :math:`\nabla\log q_t = -\sum_k r_k L_k^{-T} z_k`, :math:`z_k = L_k^{-1}(x - \mu_k)`, the formula of
+    :class:`~fpcheck.distributions.GaussianMixture`.  Other data go through ``truth.score`` once
+    per distinct time.
+    """
+    from ..analytic import ExactMarginals
+    from ..distributions import GaussianMixture
+
+    if not isinstance(truth, ExactMarginals):
+        raise InputError(f"truth must be an ExactMarginals, got {type(truth).__name__}")
+    if field not in ("score", "velocity"):
+        raise InputError(f"field must be 'score' or 'velocity', got {field!r}")
+    x = val.points(x, truth.dim)
+    times = truth.process.check_time(_times(t, x.shape[0]))
+    if not isinstance(truth.data, GaussianMixture):
+        return _per_time(getattr(truth, field), x, times)
+    from scipy import special
+
+    from ..particles.fields import build_tables
+
+    tab = build_tables(truth.process, truth.data, times)
+    z = np.einsum("nkij,nkj->nki", tab.linv, x[:, None, :] - tab.mean)
+    r = special.softmax(tab.lognorm - 0.5 * np.einsum("nki,nki->nk", z, z), axis=1)
+    score = -np.einsum("nk,nkji,nkj->ni", r, tab.linv, z)
+    if field == "score":
+        return score
+    return -tab.rate[:, None] * x + tab.shift - 0.5 * tab.g2[:, None] * score
+
+
+def noise_weight(process: AffineProcess) -> Callable[[np.ndarray], np.ndarray]:
+    r"""The usual score-matching time weight :math:`\lambda(t) = s_t^2`, the kernel's variance.
+
+    With it :math:`\lambda|\nabla\log k_t|^2 = |\varepsilon|^2` is of one size at every time, so DSM's
+    variance stays bounded as :math:`t \to 0`.
+    """
+    if not isinstance(process, AffineProcess):
+        raise InputError(f"noise_weight needs an affine process, got {type(process).__name__}")
+    return lambda t: np.asarray(process.kernel(t).s2, dtype=float)
+
+
+# ---------------------------------------------------------------------------------------------
+# argument handling
+
+
+def _range(t_range) -> tuple[float, float]:
+    arr = val.finite_array(t_range, "t_range")
+    if arr.shape != (2,) or not arr[0] < arr[1]:
+        raise InputError(f"t_range must be a pair (t0, t1) with t0 < t1, got {t_range!r}")
+    return float(arr[0]), float(arr[1])
+
+
+def _times(t, n: int) -> np.ndarray:
+    arr = val.finite_array(t, "t")
+    if arr.ndim == 0:
+        return np.full(n, float(arr))
+    if arr.shape != (n,):
+        raise InputError(f"t must be a float or an array of shape ({n},), one time per sample; got shape {arr.shape}")
+    return arr.copy()
+
+
+def _basis(basis) -> Basis:
+    if not isinstance(basis, Basis):
+        raise InputError(f"basis must be a fpcheck.learned.bases.Basis, got {type(basis).__name__}")
+    return basis
+
+
+def _points(x, basis: Basis, name: str = "x") -> np.ndarray:
+    arr = val.finite_array(x, name)
+    if arr.ndim == 1 and basis.dim in (None, 1):
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1 or (basis.dim is not None and arr.shape[1] != basis.dim):
+        want = f"(n, {basis.dim})" if basis.dim is not None else "(n, d)"
+        raise InputError(f"{name} must have shape {want} with n >= 1 for {basis!r}, got shape {np.shape(x)}")
+    return arr
+
+
+def _weights(weight, t: np.ndarray) -> np.ndarray:
+    r""":math:`\lambda(t_r)` as an ``(n,)`` array: from None (1), a float, an array or a callable of the times."""
+    n = t.shape[0]
+    if weight is None:
+        return np.ones(n)
+    lam = val.finite_array(weight(t.copy()) if callable(weight) else weight, "weight")
+    if lam.ndim == 0:
+        lam = np.full(n, float(lam))
+    if lam.shape != (n,):
+        raise InputError(f"weight must give one value per sample, shape ({n},); got shape {lam.shape}")
+    if np.any(lam < 0):
+        raise InputError(f"weight must be >= 0, got {lam.min():g}")
+    return np.array(lam, dtype=float)
+
+
+def _per_time(fn: Callable, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``fn(x, t)`` for a field taking one scalar time, called once per distinct time, as ``(n, d)``."""
+    out = np.empty_like(x)
+    times, inverse = np.unique(t, return_inverse=True)
+    for k, tk in enumerate(times):
+        rows = np.flatnonzero(inverse == k)
+        value = np.asarray(fn(x[rows], float(tk)), dtype=float)
+        if value.shape != (rows.size, x.shape[1]):
+            raise InputError(f"the target field returned shape {value.shape} at t = {tk:.6g}, expected {(rows.size, x.shape[1])}")
+        out[rows] = value
+    if not np.all(np.isfinite(out)):
+        raise InputError("the target field returned NaN or inf")
+    return out
+
+
+def _target(target, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Target values ``(n, d)``: an array as given, or a field ``(x, t) -> (n, d)`` (exact fields vectorised)."""
+    if not callable(target):
+        y = val.finite_array(target, "target")
+        if y.shape != x.shape:
+            raise InputError(f"target must have the shape of x, {x.shape}, got shape {y.shape}")
+        return y
+    from ..analytic import ExactMarginals
+
+    owner = getattr(target, "__self__", None)
+    if isinstance(owner, ExactMarginals) and getattr(target, "__name__", None) in ("score", "velocity"):
+        return exact_values(owner, x, t, target.__name__)
+    return _per_time(target, x, t)
+
+
+def _samples(samples, basis: Basis) -> KernelSamples:
+    if not isinstance(samples, KernelSamples):
+        raise InputError(f"samples must be KernelSamples (see kernel_samples), got {type(samples).__name__}")
+    x = _points(samples.x, basis, "samples.x")
+    n, d = x.shape
+    t = _times(samples.t, n)
+    x0, eps = (val.finite_array(getattr(samples, k), f"samples.{k}") for k in ("x0", "eps"))
+    if x0.shape != x.shape or eps.shape != x.shape:
+        raise InputError(f"samples.x0 and samples.eps must have the shape of samples.x, {x.shape}; got {x0.shape}, {eps.shape}")
+    if not isinstance(samples.process, AffineProcess):
+        raise InputError(f"samples.process must be an affine process, got {type(samples.process).__name__}")
+    a, c, s2 = _coefficients(samples.process, samples.process.check_time(t), d)
+    if np.any(s2 <= 0):
+        raise InputError("samples include a time where the kernel variance s_t^2 is 0 (t = 0): draw times with t > 0")
+    rebuilt = a * x0 + c + np.sqrt(s2) * eps
+    if np.any(np.abs(rebuilt - x) > CONSISTENCY_RTOL * (1.0 + np.abs(x))):
+        raise InputError("samples.x is not a_t x0 + c_t + s_t eps for samples.process: pass the process that drew them")
+    return KernelSamples(t, x0, eps, x, samples.process)
+
+
+def _regression_form(basis, x, t, y, model, weight, name, kind) -> QuadraticForm:
+    r"""The rows of :math:`\tfrac12\lambda|G\theta - y|^2`: :math:`M = \sqrt\lambda G`, :math:`B = \lambda G^T y`, :math:`C = \tfrac12\lambda|y|^2`."""
+    n, d = x.shape
+    lam = _weights(weight, t)
+    G = output_design(model, basis.evaluate(x, t, design_needs(model)), d)
+    block = Block(
+        np.sqrt(lam)[:, None, None] * G,
+        lam[:, None] * np.einsum("rip,ri->rp", G, y),
+        0.5 * lam * np.sum(y * y, axis=1),
+        np.full(n, 1.0 / n),
+        True,
+    )
+    return QuadraticForm([block], basis=basis, model=model, dim=d, name=name, kind=kind)
+
+
+# ---------------------------------------------------------------------------------------------
+# objectives
+
+
+def esm(basis: Basis, x, t, target, *, model: str = "gradient", weight=None, kind: str = "score") -> QuadraticForm:
+    r"""Explicit (oracle) score matching against a given field: :math:`L = \tfrac12\,\overline{\lambda(t_r)|s(x_r, t_r) - s^*(x_r, t_r)|^2}`.
+
+    Rows :math:`M_r = \sqrt{\lambda_r} G_r`, :math:`B_r = \lambda_r G_r^T s^*_r`,
+    :math:`C_r = \tfrac12\lambda_r|s^*_r|^2`, where :math:`s_\theta(x_r) = G_r\theta`.
+
+    Parameters
+    ----------
+    basis : Basis
+    x : array_like (n, d)
+        Samples, :math:`x_r \sim q_{t_r}`.
+    t : float or array_like (n,)
+        Their times (inside ``basis.t_range``).
+    target : array_like (n, d) or callable
+        :math:`s^*(x_r, t_r)`, or a field ``(x, t) -> (n, d)`` taking one scalar time (called once
+        per distinct time; ``ExactMarginals.score`` and ``.velocity`` are evaluated for all times at once).
+    model : {"gradient", "vector"}
+    weight : None, float, array_like (n,) or callable
+        :math:`\lambda(t)`: a callable gets the times ``(n,)``; default 1.
+    kind : {"score", "velocity"}
+        What the target is (recorded on the form and on a fitted field).
+
+    Returns
+    -------
+    QuadraticForm
+        Its constant :math:`c = \tfrac12\overline{\lambda|s^*|^2}` makes ``value`` the ESM loss itself.
+    """
+    basis, model = _basis(basis), check_model(model)
+    if kind not in ("score", "velocity"):
+        raise InputError(f"kind must be 'score' or 'velocity', got {kind!r}")
+    x = _points(x, basis)
+    t = _times(t, x.shape[0])
+    return _regression_form(basis, x, t, _target(target, x, t), model, weight, "esm", kind)
+
+
+def ism(basis: Basis, x, t, *, model: str = "gradient", weight=None) -> QuadraticForm:
+    r"""Implicit (Hyvärinen) score matching: :math:`L = \overline{\lambda(t_r)\,[\tfrac12|s(x_r, t_r)|^2 + \nabla\cdot s(x_r, t_r)]}`.
+
+    Rows :math:`M_r = \sqrt{\lambda_r}G_r`, :math:`B_r = -\lambda_r D_r`, :math:`C_r = 0`, with the
+    divergence :math:`\nabla\cdot s = D_r\theta`: Laplacians of :math:`\psi` for the gradient model,
+    first derivatives :math:`\partial_i\psi_j` for the vector model.  By integration by parts
+    :math:`L = \text{ESM} - \tfrac12 E\lambda|\nabla\log q_t|^2` for fields decaying at infinity:
+    the same :math:`A` as ESM on the same points, and :math:`b` equal in expectation.
+
+    Parameters
+    ----------
+    basis, x, t, model, weight
+        As for :func:`esm`.
+    """
+    basis, model = _basis(basis), check_model(model)
+    x = _points(x, basis)
+    n, d = x.shape
+    t = _times(t, n)
+    lam = _weights(weight, t)
+    feats = basis.evaluate(x, t, design_needs(model, divergence=True))
+    G = output_design(model, feats, d)
+    block = Block(np.sqrt(lam)[:, None, None] * G, -lam[:, None] * divergence_rows(model, feats, d), np.zeros(n), np.full(n, 1.0 / n), True)
+    return QuadraticForm([block], basis=basis, model=model, dim=d, name="ism", kind="score")
+
+
+def dsm(basis: Basis, samples: KernelSamples, *, model: str = "gradient", weight=None) -> QuadraticForm:
+    r"""Denoising score matching: :math:`L = \tfrac12\,\overline{\lambda(t_r)|s(x_r, t_r) + \varepsilon_r/s_{t_r}|^2}`.
+
+    The regression of :func:`esm` on :math:`\nabla_x\log k_t(x_r\mid x_{0,r}) = -\varepsilon_r/s_{t_r}`,
+    :math:`x_r = a_t x_{0,r} + c_t + s_t\varepsilon_r` (Vincent 2011): on the same points it has
+    exactly ESM's :math:`A`, a :math:`b` equal to ESM's in expectation
+    (:math:`E[\nabla\log k \mid x] = \nabla\log q_t(x)`), and
+    :math:`L_{DSM} = L_{ESM} + \tfrac12 E\lambda\,(d/s_t^2 - |\nabla\log q_t|^2)`.
+
+    Parameters
+    ----------
+    basis : Basis
+    samples : KernelSamples
+        From :func:`kernel_samples` (times with :math:`s_t > 0`).
+    model, weight
+        As for :func:`esm`; :func:`noise_weight` gives the usual :math:`\lambda = s_t^2`.
+    """
+    basis, model = _basis(basis), check_model(model)
+    smp = _samples(samples, basis)
+    s2 = _coefficients(smp.process, smp.t, smp.x.shape[1])[2]
+    return _regression_form(basis, smp.x, smp.t, -smp.eps / np.sqrt(s2), model, weight, "dsm", "score")
+
+
+def flow_matching(basis: Basis, samples: KernelSamples, *, model: str = "gradient", weight=None) -> QuadraticForm:
+    r"""Conditional flow matching: :math:`L = \tfrac12\,\overline{\lambda(t_r)|s(x_r, t_r) - u_{t_r}(x_r\mid x_{0,r})|^2}`.
+
+    For the kernel path :math:`x = a_t x_0 + c_t + s_t\varepsilon` the conditional velocity is
+
+    .. math::
+        u_t(x\mid x_0) = \frac{\dot s_t}{s_t}(x - a_t x_0 - c_t) + \dot a_t x_0 + \dot c_t
+                       = \dot s_t\,\varepsilon + \dot a_t x_0 + \dot c_t, \qquad
+        \dot s_t = \frac{\dot{(s^2)}_t}{2 s_t},
+
+    from ``process.kernel_derivative``.  :math:`E[u_t \mid x] = v_t(x)`, the probability-flow
+    velocity, so on the same points :math:`A` is ESM-on-:math:`v_t`'s and :math:`b` agrees with
+    it in expectation.
+
+    Parameters
+    ----------
+    basis, samples, model, weight
+        As for :func:`dsm`.
+    """
+    basis, model = _basis(basis), check_model(model)
+    smp = _samples(samples, basis)
+    d = smp.x.shape[1]
+    s2 = _coefficients(smp.process, smp.t, d)[2]
+    da, dc, ds2 = _coefficients(smp.process, smp.t, d, derivative=True)
+    u = ds2 / (2.0 * np.sqrt(s2)) * smp.eps + da * smp.x0 + dc
+    return _regression_form(basis, smp.x, smp.t, u, model, weight, "cfm", "velocity")
+
+
+def sliced(basis: Basis, x, t, *, rng: np.random.Generator | None = None, v=None, variance_reduced: bool = False,
+           weight=None) -> QuadraticForm:
+    r"""Sliced score matching of a vector model, one projection :math:`v_r \sim \mathcal N(0, I)` per sample.
+
+    .. math::
+        L = \overline{\lambda(t_r)\,[v_r^T\nabla s(x_r)\,v_r + \tfrac12(v_r^T s(x_r))^2]}
+        \quad\text{or, variance-reduced,}\quad
+        \overline{\lambda(t_r)\,[v_r^T\nabla s(x_r)\,v_r + \tfrac12|s(x_r)|^2]},
+
+    with :math:`v^T\nabla s\,v = \sum_{ij}\theta_{ij}\,v_i\,(v\cdot\nabla\psi_j)`, so only first
+    derivatives of the features enter: rows :math:`B_r[iJ + j] = -\lambda_r v_{ri}(v_r\cdot\nabla\psi_j)`,
+    :math:`M_r = \sqrt{\lambda_r}\,v_r^T G_r` (``(1, p)``) or :math:`\sqrt{\lambda_r}\,G_r`.  Since
+    :math:`E_v[vv^T] = I`, both equal ISM in expectation over :math:`v`.
+
+    Parameters
+    ----------
+    basis, x, t, weight
+        As for :func:`esm`.
+    rng : numpy.random.Generator, optional
+        Draws the projections (when ``v`` is not given).
+    v : array_like (n, d), optional
+        The projections.
+    variance_reduced : bool
+        :math:`\tfrac12|s|^2` in place of :math:`\tfrac12(v^T s)^2`.
+
+    Raises
+    ------
+    InputError
+        Neither or both of ``rng`` and ``v``; ``v`` of the wrong shape.  (A gradient model's
+        Jacobian is the Hessian of :math:`\psi`, which the bases do not provide: sliced score
+        matching is for vector models.)
+    """
+    basis = _basis(basis)
+    x = _points(x, basis)
+    n, d = x.shape
+    t = _times(t, n)
+    if (rng is None) == (v is None):
+        raise InputError("pass exactly one of rng (to draw the projections v ~ N(0, I)) and v (n, d)")
+    if v is None:
+        if not isinstance(rng, np.random.Generator):
+            raise InputError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        v = rng.standard_normal((n, d))
+    v = val.finite_array(v, "v")
+    if v.shape != (n, d):
+        raise InputError(f"v must have shape ({n}, {d}), one projection per sample; got shape {v.shape}")
+    lam = _weights(weight, t)
+    feats = basis.evaluate(x, t, ("values", "gradients"))
+    G = output_design("vector", feats, d)
+    vg = np.einsum("rjk,rk->rj", feats.gradients, v)  # v . grad psi_j
+    linear = -(lam[:, None, None] * v[:, :, None] * vg[:, None, :]).reshape(n, d * basis.size)
+    design = G if variance_reduced else np.einsum("ri,rip->rp", v, G)[:, None, :]
+    block = Block(np.sqrt(lam)[:, None, None] * design, linear, np.zeros(n), np.full(n, 1.0 / n), True)
+    return QuadraticForm([block], basis=basis, model="vector", dim=d, name="sliced", kind="score")
+
+
+def action_matching(basis: Basis, start, end, x, t, t_range) -> QuadraticForm:
+    r"""Action Matching (Neklyudov et al. 2023) for the potential :math:`s_t(x) = \sum_j\theta_j\psi_j(x, t)`, velocity :math:`\nabla s_t`.
+
+    .. math::
+        L(s) = \overline{s_{t_0}(x^{(0)})} - \overline{s_{t_1}(x^{(1)})}
+               + (t_1 - t_0)\,\overline{\tfrac12|\nabla s_{t_r}(x_r)|^2 + \partial_t s_{t_r}(x_r)},
+
+    means over samples of :math:`q_{t_0}`, of :math:`q_{t_1}`, and of :math:`q_{t_r}` at times
+    uniform on :math:`[t_0, t_1]`: the Monte Carlo estimate of
+    :math:`E_{q_{t_0}}s_{t_0} - E_{q_{t_1}}s_{t_1} + \int_{t_0}^{t_1}E_{q_t}[\tfrac12|\nabla s_t|^2 + \partial_t s_t]\,dt`,
+    which equals :math:`\tfrac12\int E_{q_t}|\nabla s_t - \nabla s^*_t|^2 dt + C` (MATH.md 4).
+    Three blocks: :math:`B^{(0)}_r = -\psi(x^{(0)}_r, t_0)`, :math:`B^{(1)}_r = \psi(x^{(1)}_r, t_1)`,
+    and, with weight :math:`(t_1 - t_0)/n`, :math:`M_r = G_r` (:math:`\nabla\psi^T`), :math:`B_r = -\partial_t\psi(x_r, t_r)`.
+
+    Parameters
+    ----------
+    basis : Basis
+        Must not contain features constant in :math:`x`: :math:`s_t + f(t)` has the same loss
+        (:math:`f(t_0) - f(t_1) + \int f' = 0`), so their coefficients are not determined.
+    start, end : array_like (n0, d), (n1, d)
+        Samples of :math:`q_{t_0}` and :math:`q_{t_1}`.
+    x : array_like (n, d)
+        Samples of :math:`q_{t_r}`, at the times ``t`` (n,), drawn uniformly on ``t_range``.
+    t_range : (float, float)
+        :math:`(t_0, t_1)`, inside ``basis.t_range``.
+
+    Returns
+    -------
+    QuadraticForm
+        ``model="gradient"``, ``kind="velocity"``; the fitted field is :math:`\nabla s_t`, with
+        :math:`s_t` as its ``potential``.
+    """
+    basis = _basis(basis)
+    t0, t1 = _range(t_range)
+    start, end, x = (_points(arr, basis, name) for arr, name in ((start, "start"), (end, "end"), (x, "x")))
+    d = x.shape[1]
+    if start.shape[1] != d or end.shape[1] != d:
+        raise InputError(f"start, end and x must have one dimension, got {start.shape[1]}, {end.shape[1]}, {d}")
+    n = x.shape[0]
+    t = _times(t, n)
+    if np.any(t < t0) or np.any(t > t1):
+        raise InputError(f"the interior times t must lie in t_range = [{t0:g}, {t1:g}], got [{t.min():g}, {t.max():g}]")
+    v0 = basis.evaluate(start, t0, "values").values
+    v1 = basis.evaluate(end, t1, "values").values
+    feats = basis.evaluate(x, t, ("gradients", "time_derivatives"))
+    G = output_design("gradient", feats, d)
+    if start.shape[0] == end.shape[0] == n:
+        # rows (x^(0)_r, x^(1)_r, x_r): one per-row loss, and a split keeps each triple together
+        scale = np.sqrt(t1 - t0)
+        blocks = [Block(scale * G, v1 - v0 - (t1 - t0) * feats.time_derivatives, np.zeros(n), np.full(n, 1.0 / n), True)]
+    else:
+        blocks = [
+            _linear_block(-v0, np.full(v0.shape[0], 1.0 / v0.shape[0]), True),
+            _linear_block(v1, np.full(v1.shape[0], 1.0 / v1.shape[0]), True),
+            Block(G, -feats.time_derivatives, np.zeros(n), np.full(n, (t1 - t0) / n), True),
+        ]
+    return QuadraticForm(blocks, basis=basis, model="gradient", dim=d, name="am", kind="velocity")

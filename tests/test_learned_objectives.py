@@ -420,7 +420,7 @@ def test_bad_inputs_raise_input_errors():
         lambda: ob.esm(basis, smp.x, np.zeros(5), truth.score),
         lambda: ob.esm(basis, smp.x, smp.t, truth.score, weight=-1.0),
         lambda: ob.esm(basis, np.zeros((5, 2)), 0.5, np.zeros((5, 2))),
-        lambda: ob.esm(basis, smp.x, 2.0, truth.score),  # outside the basis's t_range
+        lambda: ob.esm(basis, smp.x, 0.95, truth.score),  # outside the basis's t_range
         lambda: ob.sliced(basis, smp.x, smp.t),
         lambda: ob.sliced(basis, smp.x, smp.t, v=np.zeros((5, 1))),
         lambda: ob.dsm(basis, (smp.t, smp.x0, smp.eps, smp.x)),

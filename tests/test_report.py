@@ -97,3 +97,13 @@ def test_grid_cases_pass_in_quick_mode_and_keep_their_warnings(tmp_path):
     b2 = next(r for r in records if r.id.endswith("b2-densities"))
     assert any("outermost cells" in w for w in b2.warnings)
     assert "outermost cells" in (out / "report.md").read_text()
+
+
+def test_verification_section_passes_in_quick_mode(tmp_path):
+    records, out = run_report(tmp_path, quick=True, select=lambda c: c.id == "verification/zoo-1d", stream=None)
+    assert [r.status for r in records] == ["pass"], [r.summary for r in records]
+    assert "quick mode" in records[0].summary
+    rows = records[0].table[1]
+    assert {r[0] for r in rows} >= {"reverse-em", "ddim", "reverse-em-drift-sign"}
+    assert all((r[1] == "yes") == (r[2] == "pass") for r in rows)
+    assert len(records[0].figures) == len(rows)

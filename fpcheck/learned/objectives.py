@@ -525,14 +525,35 @@ def action_matching(basis: Basis, start, end, x, t, t_range) -> QuadraticForm:
 
     .. math::
         L(s) = \overline{s_{t_0}(x^{(0)})} - \overline{s_{t_1}(x^{(1)})}
-               + (t_1 - t_0)\,\overline{\tfrac12|\nabla s_{t_r}(x_r)|^2 + \partial_t s_{t_r}(x_r)},
+               + (t_1 - t_0)\,\overline{\tfrac12|\nabla s_{t_{rk}}(x_{rk})|^2 + \partial_t s_{t_{rk}}(x_{rk})},
 
-    means over samples of :math:`q_{t_0}`, of :math:`q_{t_1}`, and of :math:`q_{t_r}` at times
+    means over samples of :math:`q_{t_0}`, of :math:`q_{t_1}`, and of :math:`q_{t_{rk}}` at times
     uniform on :math:`[t_0, t_1]`: the Monte Carlo estimate of
     :math:`E_{q_{t_0}}s_{t_0} - E_{q_{t_1}}s_{t_1} + \int_{t_0}^{t_1}E_{q_t}[\tfrac12|\nabla s_t|^2 + \partial_t s_t]\,dt`,
     which equals :math:`\tfrac12\int E_{q_t}|\nabla s_t - \nabla s^*_t|^2 dt + C` (MATH.md 4).
-    Three blocks: :math:`B^{(0)}_r = -\psi(x^{(0)}_r, t_0)`, :math:`B^{(1)}_r = \psi(x^{(1)}_r, t_1)`,
-    and, with weight :math:`(t_1 - t_0)/n`, :math:`M_r = G_r` (:math:`\nabla\psi^T`), :math:`B_r = -\partial_t\psi(x_r, t_r)`.
+
+    The interior samples come as ``n`` rows of ``m`` points each (``m = 1``: one point per row).
+    With ``n`` samples at each end too, row :math:`r` is the triple (start, end, interior points)
+    and contributes
+
+    .. math::
+        \ell_r = s_{t_0}(x^{(0)}_r) - s_{t_1}(x^{(1)}_r)
+                 + \frac{t_1 - t_0}{m}\sum_k \big[\tfrac12|\nabla s(x_{rk}, t_{rk})|^2 + \partial_t s(x_{rk}, t_{rk})\big],
+
+    one block with :math:`M_r = \sqrt{(t_1 - t_0)/m}\,(G_{r1}; \dots; G_{rm})` and
+    :math:`B_r = \psi(x^{(1)}_r, t_1) - \psi(x^{(0)}_r, t_0) - \frac{t_1 - t_0}{m}\sum_k\partial_t\psi(x_{rk}, t_{rk})`;
+    a split keeps each row together.  Otherwise (other counts) there are three blocks,
+    :math:`B^{(0)} = -\psi(x^{(0)}, t_0)`, :math:`B^{(1)} = \psi(x^{(1)}, t_1)` and the interior rows.
+
+    Variance: the rows may be *coupled*, e.g. points of one kernel path
+    :math:`x_r(t) = a_t x_{0,r} + c_t + s_t\varepsilon_r` (:meth:`KernelSamples.at`), or one
+    trajectory of a simulation, with times stratified along each path.  Each mean is still over
+    draws of the marginals, so the estimate stays unbiased; but then
+    :math:`s(x^{(1)}_r) - s(x^{(0)}_r) = \int (\partial_t s + \nabla s\cdot\dot x_r)\,dt` along the path,
+    the :math:`\partial_t s` terms nearly cancel, and the row's noise is of the size of
+    :math:`\nabla s\cdot\dot x`, as in flow matching, instead of that of :math:`s` itself.
+    Independent draws are valid too, at a variance larger by the ratio of
+    :math:`\mathrm{Var}(s)` to :math:`E|\nabla s|^2` (large for multimodal :math:`q_t`).
 
     Parameters
     ----------
@@ -541,8 +562,9 @@ def action_matching(basis: Basis, start, end, x, t, t_range) -> QuadraticForm:
         (:math:`f(t_0) - f(t_1) + \int f' = 0`), so their coefficients are not determined.
     start, end : array_like (n0, d), (n1, d)
         Samples of :math:`q_{t_0}` and :math:`q_{t_1}`.
-    x : array_like (n, d)
-        Samples of :math:`q_{t_r}`, at the times ``t`` (n,), drawn uniformly on ``t_range``.
+    x : array_like (n, d) or (n, m, d)
+        Samples of :math:`q_{t_{rk}}` at the times ``t``, shape (n,) or (n, m), drawn uniformly
+        (or stratified) on ``t_range``.
     t_range : (float, float)
         :math:`(t_0, t_1)`, inside ``basis.t_range``.
 
@@ -554,26 +576,33 @@ def action_matching(basis: Basis, start, end, x, t, t_range) -> QuadraticForm:
     """
     basis = _basis(basis)
     t0, t1 = _range(t_range)
-    start, end, x = (_points(arr, basis, name) for arr, name in ((start, "start"), (end, "end"), (x, "x")))
-    d = x.shape[1]
-    if start.shape[1] != d or end.shape[1] != d:
-        raise InputError(f"start, end and x must have one dimension, got {start.shape[1]}, {end.shape[1]}, {d}")
-    n = x.shape[0]
-    t = _times(t, n)
-    if np.any(t < t0) or np.any(t > t1):
-        raise InputError(f"the interior times t must lie in t_range = [{t0:g}, {t1:g}], got [{t.min():g}, {t.max():g}]")
+    start, end = (_points(arr, basis, name) for arr, name in ((start, "start"), (end, "end")))
+    pts = val.finite_array(x, "x")
+    if pts.ndim == 3:
+        n, m, d = pts.shape
+        times = val.finite_array(t, "t")
+        if times.shape != (n, m):
+            raise InputError(f"for interior samples of shape (n, m, d) = {pts.shape}, t must have shape ({n}, {m}); got {times.shape}")
+    else:
+        flat = _points(pts, basis)
+        n, d = flat.shape
+        m, pts, times = 1, flat[:, None, :], _times(t, n)[:, None]
+    if start.shape[1] != d or end.shape[1] != d or n < 1 or m < 1:
+        raise InputError(f"start, end and x must be non-empty and of one dimension, got {start.shape}, {end.shape}, {pts.shape}")
+    if np.any(times < t0) or np.any(times > t1):
+        raise InputError(f"the interior times t must lie in t_range = [{t0:g}, {t1:g}], got [{times.min():g}, {times.max():g}]")
     v0 = basis.evaluate(start, t0, "values").values
     v1 = basis.evaluate(end, t1, "values").values
-    feats = basis.evaluate(x, t, ("gradients", "time_derivatives"))
-    G = output_design("gradient", feats, d)
+    feats = basis.evaluate(pts.reshape(n * m, d), times.reshape(n * m), ("gradients", "time_derivatives"))
+    p = basis.size
+    G = output_design("gradient", feats, d).reshape(n, m * d, p) * np.sqrt((t1 - t0) / m)
+    dt = (t1 - t0) / m * feats.time_derivatives.reshape(n, m, p).sum(axis=1)
     if start.shape[0] == end.shape[0] == n:
-        # rows (x^(0)_r, x^(1)_r, x_r): one per-row loss, and a split keeps each triple together
-        scale = np.sqrt(t1 - t0)
-        blocks = [Block(scale * G, v1 - v0 - (t1 - t0) * feats.time_derivatives, np.zeros(n), np.full(n, 1.0 / n), True)]
+        blocks = [Block(G, v1 - v0 - dt, np.zeros(n), np.full(n, 1.0 / n), True)]
     else:
         blocks = [
             _linear_block(-v0, np.full(v0.shape[0], 1.0 / v0.shape[0]), True),
             _linear_block(v1, np.full(v1.shape[0], 1.0 / v1.shape[0]), True),
-            Block(G, -feats.time_derivatives, np.zeros(n), np.full(n, (t1 - t0) / n), True),
+            Block(G, -dt, np.zeros(n), np.full(n, 1.0 / n), True),
         ]
     return QuadraticForm(blocks, basis=basis, model="gradient", dim=d, name="am", kind="velocity")

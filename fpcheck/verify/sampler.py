@@ -102,6 +102,7 @@ def verify_sampler(
     timeout: float | None = None,
     progress: bool = False,
     name: str | None = None,
+    path: bool = True,
 ) -> SamplerVerdict:
     r"""Verify ``sampler(score, shape, rng, steps)`` against the exact :math:`q_{t_{end}}` (module notes).
 
@@ -125,6 +126,8 @@ def verify_sampler(
         One line per rung on stderr.
     name : str, optional
         How the report names the sampler.
+    path : bool
+        Check the intermediate states of a sampler that exposes them (module notes).
 
     Returns
     -------
@@ -166,7 +169,7 @@ def verify_sampler(
     diagnosis = _sampler_diagnosis(verdict, stats_out, gof, leader, detection, ks, ns)
     extra = {}
     states = getattr(sampler, "states", None)
-    if callable(states):
+    if path and callable(states):
         path_start = time.perf_counter()
         extra["path"] = _path(states, guard, score, truth, ks[-1], min(ns[-1], PATH_N), alpha, seed)
         guard.seconds += time.perf_counter() - path_start - extra["path"].pop(-1)["fpcheck_seconds"]

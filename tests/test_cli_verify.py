@@ -32,6 +32,12 @@ SAMPLERS = textwrap.dedent(
     def global_rng(score, shape, rng, steps):
         return np.random.standard_normal(shape)
 
+    def score(x, t):
+        from fpcheck import problems
+        from fpcheck.analytic import ExactMarginals
+
+        return 0.9 * ExactMarginals(problems.process("vp-linear"), problems.data("gmm1d-bimodal")).score(x, t)
+
     def model(n, rng):
         return np.where(rng.random((n, 1)) < 0.3, -2.0, 1.5) + 0.5 * rng.standard_normal((n, 1))
     """
@@ -78,6 +84,17 @@ def test_a_model(samplers, capsys):
     rc = main(["verify", f"{samplers}:model", "--kind", "model", "--process", "vp-linear", "--data", "gmm1d-bimodal",
                "--n", "20000"])
     assert rc in (0, 1) and "VERDICT" in capsys.readouterr().out
+
+
+def test_a_score_against_its_tolerance(samplers, tmp_path, capsys):
+    # 0.9 times the exact score: relative Fisher divergence exactly 0.01 at every time
+    common = ["--kind", "score", "--process", "vp-linear", "--data", "gmm1d-bimodal", "--n", "2000", "--times", "0.1,0.5"]
+    out = tmp_path / "s.json"
+    assert main(["verify", f"{samplers}:score", *common, "--tol", "0.02", "--json", str(out)]) == 0
+    payload = json.loads(out.read_text())
+    assert payload["verdict"] == "pass" and payload["relative_fisher_divergence"] == pytest.approx([0.01, 0.01], rel=1e-9)
+    assert main(["verify", f"{samplers}:score", *common, "--tol", "0.005"]) == 1
+    assert "exceeds the tolerance" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -104,7 +104,9 @@ def _rosenblatt_block(xp: np.ndarray, weights: np.ndarray, means: np.ndarray, ch
     n, d = xp.shape
     z = np.empty((n, len(weights), d))
     for k, (mu, lk) in enumerate(zip(means, chol)):
-        z[:, k] = linalg.solve_triangular(lk, (xp - mu).T, lower=True, check_finite=False).T
+        # L^{-1} of a d x d factor (d <= 3, condition bounded by the mixture's): a matmul beats a
+        # triangular solve on (d, n) right-hand sides by an order of magnitude
+        z[:, k] = (xp - mu) @ linalg.solve_triangular(lk, np.eye(d), lower=True, check_finite=False).T
     log_diag = np.log(np.diagonal(chol, axis1=1, axis2=2))  # (K, d)
     per_axis = -0.5 * z * z - log_diag - _LOG_SQRT_2PI  # log-density of z_kl given z_k,<l
     # log w_k N(x_<j): cumulative sum over the earlier axes only (exclusive), shape (n, K, d)

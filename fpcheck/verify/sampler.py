@@ -48,7 +48,7 @@ from ..stats.family import compare_to_mixture
 from ..stats.multiple import holm
 from .ladder import fit_floor
 from .result import SamplerVerdict, StatisticLadder, estimates_to_ladders
-from .statistics import sample_statistics
+from .statistics import null_spreads, sample_statistics
 from .targets import Guard, check_model_rng, check_sampler_rng, sampler_t_end
 from .truth import Truth, resolve_truth
 
@@ -148,10 +148,10 @@ def verify_sampler(
     law = truth.at(t_end)
     score = truth.field.score
     check_sampler_rng(guard, score, truth.dim, steps=ks[0], seed=seed)
-    rungs, x = [], None
+    rungs, x, null = [], None, null_spreads(law)
     for k, m in zip(ks, ns):
         x = guard(score, (m, truth.dim), _rung_seed(seed, k), k)
-        rungs.append(sample_statistics(x, law))
+        rungs.append(sample_statistics(x, law, null=null))
         if progress:
             sys.stderr.write(f"steps = {k}: {m} samples, sampler {guard.seconds:.1f} s so far\n")
     ladders = estimates_to_ladders(rungs)

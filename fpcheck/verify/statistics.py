@@ -45,7 +45,7 @@ from ..errors import InputError
 from ..stats.distance import cdf_distance
 from ..stats.gof import mixture_moments
 
-__all__ = ["Estimate", "TAIL", "sample_statistics", "mixture_quantile"]
+__all__ = ["Estimate", "TAIL", "NULL_DRAWS", "null_spreads", "sample_statistics", "mixture_quantile"]
 
 TAIL = 0.01
 r"""Default tail probability :math:`\tau` of the ``tail`` statistics."""
@@ -103,7 +103,29 @@ def _mean_of(name, kind, label, f, truth, null_sd) -> Estimate:
     return Estimate(name, kind, label, float(truth), float(f.mean() - truth), float(se))
 
 
-def sample_statistics(x, truth: GaussianMixture, *, tail: float = TAIL) -> list[Estimate]:
+def null_spreads(truth: GaussianMixture) -> dict[str, float]:
+    r"""The null standard deviations of the covariance and weight statistics, from :data:`NULL_DRAWS` exact draws (seed 0).
+
+    Computed once per law and handed to :func:`sample_statistics` (``null=``) when many samples are
+    measured against the same truth, as on a ladder.
+    """
+    d, k = truth.dim, truth.weights.shape[0]
+    out: dict[str, float] = {}
+    if d == 1 and k == 1:
+        return out
+    z = truth.sample(NULL_DRAWS, np.random.default_rng(0))
+    mu = truth.mean()
+    for i in range(d):
+        for j in range(i + 1, d):
+            out[f"covariance[{i},{j}]"] = float(np.std((z[:, i] - mu[i]) * (z[:, j] - mu[j])))
+    if k > 1:
+        r = truth.responsibilities(z)
+        for c in range(1 if k == 2 else k):
+            out[f"weight[{c}]"] = float(r[:, c].std())
+    return out
+
+
+def sample_statistics(x, truth: GaussianMixture, *, tail: float = TAIL, null: dict[str, float] | None = None) -> list[Estimate]:
     r"""Every statistic of the module notes for samples ``x`` (n, d) against the exact mixture ``truth``.
 
     Parameters
@@ -114,6 +136,8 @@ def sample_statistics(x, truth: GaussianMixture, *, tail: float = TAIL) -> list[
         The exact law, of dimension ``d``.
     tail : float
         The tail probability :math:`\tau` of the ``tail`` statistics, in (0, 0.5).
+    null : dict, optional
+        :func:`null_spreads` of ``truth``, when already computed.
 
     Returns
     -------
@@ -135,7 +159,7 @@ def sample_statistics(x, truth: GaussianMixture, *, tail: float = TAIL) -> list[
     mu = truth.mean()
     cov = truth.cov()
     tail_sd = np.sqrt(tail * (1.0 - tail))
-    null = truth.sample(NULL_DRAWS, np.random.default_rng(0)) if d > 1 or truth.weights.shape[0] > 1 else None
+    null = null_spreads(truth) if null is None else null
     for i in range(d):
         marg = truth.marginal([i])
         mom = mixture_moments(marg)
@@ -154,16 +178,15 @@ def sample_statistics(x, truth: GaussianMixture, *, tail: float = TAIL) -> list[
     for i in range(d):
         for j in range(i + 1, d):
             f = (x[:, i] - mu[i]) * (x[:, j] - mu[j])
-            sd = float(np.std((null[:, i] - mu[i]) * (null[:, j] - mu[j])))
-            out.append(_mean_of(f"covariance[{i},{j}]", "covariance", f"covariance of axes {i} and {j}", f, cov[i, j], sd))
+            name = f"covariance[{i},{j}]"
+            out.append(_mean_of(name, "covariance", f"covariance of axes {i} and {j}", f, cov[i, j], null[name]))
     k = truth.weights.shape[0]
     if k > 1:
         r = truth.responsibilities(x)
-        r_null = truth.responsibilities(null)
         for c in range(1 if k == 2 else k):
             where = ", ".join(f"{v:.3g}" for v in truth.means[c])
             out.append(_mean_of(f"weight[{c}]", "weight", f"weight of mode {c} (mean ({where}))", r[:, c], truth.weights[c],
-                                float(r_null[:, c].std())))
+                                null[f"weight[{c}]"]))
     out += _distances(x, truth)
     return out
 

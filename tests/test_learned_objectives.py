@@ -60,8 +60,16 @@ def divergence(basis, model, theta, x, t, dim):
     return np.einsum("rji,ij->r", f.gradients, theta.reshape(dim, -1))
 
 
-def assert_form_matches(form, theta, direct: float, scale: float):
-    assert abs(form.value(theta) - direct) <= FORM_RTOL * scale, (form, form.value(theta), direct, scale)
+def assert_form_matches(form, direct, seed: int = 0):
+    r"""``form.value`` against ``direct(theta) -> (value, scale)`` at :math:`0, \theta_1, -\theta_1, \theta_2, \theta_1 + \theta_2`.
+
+    These five values pin down :math:`c`, :math:`\theta_i^TA\theta_j` (:math:`i, j \in \{1, 2\}`) and
+    :math:`b\cdot\theta_i` separately: :math:`A` and :math:`b` along two random directions.
+    """
+    th1, th2 = np.random.default_rng(seed).normal(size=(2, form.size))
+    for theta in (np.zeros(form.size), th1, -th1, th2, th1 + th2):
+        value, scale = direct(theta)
+        assert abs(form.value(theta) - value) <= FORM_RTOL * scale, (form, form.value(theta), value, scale)
 
 
 @pytest.fixture(scope="module")
@@ -82,10 +90,7 @@ def samples_by_dim():
 def test_regression_forms_equal_their_definitions(samples_by_dim, dim, model):
     truth, smp = samples_by_dim[dim]
     basis = make_basis(dim)
-    p = basis.size * (1 if model == "gradient" else dim)
-    theta = np.random.default_rng(3).normal(size=p)
     lam = ob.noise_weight(truth.process)(smp.t)
-    s = output(basis, model, theta, smp.x, smp.t, dim)
     a, c, s2 = (np.asarray(v) for v in truth.process.kernel(smp.t))
     da, dc, ds2 = (np.asarray(v) for v in truth.process.kernel_derivative(smp.t))
     sd = np.sqrt(s2)[:, None]
@@ -102,14 +107,21 @@ def test_regression_forms_equal_their_definitions(samples_by_dim, dim, model):
     }
     for name, form in forms.items():
         y = targets[name]
-        terms = 0.5 * lam * np.sum((s - y) ** 2, axis=1)
-        scale = np.mean(lam * (0.5 * np.sum(s * s, axis=1) + np.abs(np.sum(s * y, axis=1)) + 0.5 * np.sum(y * y, axis=1)))
-        assert_form_matches(form, theta, terms.mean(), scale)
-    # ISM: E lambda [|s|^2 / 2 + div s]
-    div = divergence(basis, model, theta, smp.x, smp.t, dim)
+
+        def regression(theta, y=y):  # (1/2) mean lambda |s - y|^2
+            s = output(basis, model, theta, smp.x, smp.t, dim)
+            scale = lam * (0.5 * np.sum(s * s, axis=1) + np.abs(np.sum(s * y, axis=1)) + 0.5 * np.sum(y * y, axis=1))
+            return np.mean(0.5 * lam * np.sum((s - y) ** 2, axis=1)), np.mean(scale)
+
+        assert_form_matches(form, regression, seed=len(name))
+
+    def hyvarinen(theta):  # mean lambda [|s|^2 / 2 + div s]
+        s = output(basis, model, theta, smp.x, smp.t, dim)
+        half_s2, div = 0.5 * np.sum(s * s, axis=1), divergence(basis, model, theta, smp.x, smp.t, dim)
+        return np.mean(lam * (half_s2 + div)), np.mean(lam * (half_s2 + np.abs(div)))
+
     form = ob.ism(basis, smp.x, smp.t, model=model, weight=lam)
-    half_s2 = 0.5 * np.sum(s * s, axis=1)
-    assert_form_matches(form, theta, np.mean(lam * (half_s2 + div)), np.mean(lam * (half_s2 + np.abs(div))))
+    assert_form_matches(form, hyvarinen)
     assert form.c == 0.0
 
 
@@ -118,16 +130,18 @@ def test_regression_forms_equal_their_definitions(samples_by_dim, dim, model):
 def test_sliced_form_equals_its_definition(samples_by_dim, dim, variance_reduced):
     truth, smp = samples_by_dim[dim]
     basis = make_basis(dim)
-    rng = np.random.default_rng(5)
-    theta = rng.normal(size=dim * basis.size)
-    v = rng.standard_normal(smp.x.shape)
+    v = np.random.default_rng(5).standard_normal(smp.x.shape)
     form = ob.sliced(basis, smp.x, smp.t, v=v, variance_reduced=variance_reduced)
     f = basis.evaluate(smp.x, smp.t)
-    s = output(basis, "vector", theta, smp.x, smp.t, dim)
-    jac = np.einsum("ij,rjk->rik", theta.reshape(dim, -1), f.gradients)  # d s_i / d x_k
-    vjv = np.einsum("ri,rik,rk->r", v, jac, v)
-    quad = 0.5 * np.sum(s * s, axis=1) if variance_reduced else 0.5 * np.sum(v * s, axis=1) ** 2
-    assert_form_matches(form, theta, np.mean(vjv + quad), np.mean(np.abs(vjv) + quad))
+
+    def sliced(theta):  # mean [v^T (grad s) v + (v^T s)^2 / 2]  (or |s|^2 / 2)
+        s = output(basis, "vector", theta, smp.x, smp.t, dim)
+        jac = np.einsum("ij,rjk->rik", theta.reshape(dim, -1), f.gradients)  # d s_i / d x_k
+        vjv = np.einsum("ri,rik,rk->r", v, jac, v)
+        quad = 0.5 * np.sum(s * s, axis=1) if variance_reduced else 0.5 * np.sum(v * s, axis=1) ** 2
+        return np.mean(vjv + quad), np.mean(np.abs(vjv) + quad)
+
+    assert_form_matches(form, sliced)
     # the same draw through rng
     again = ob.sliced(basis, smp.x, smp.t, rng=np.random.default_rng(9), variance_reduced=variance_reduced)
     assert again.A.shape == form.A.shape
@@ -147,15 +161,17 @@ def test_action_matching_form_equals_its_definition(coupled):
         end = ob.kernel_samples(truth.process, truth.data, 2500, rng, t=t1).x
     form = ob.action_matching(basis, start, end, mid.x, mid.t, T_RANGE)
     assert len(form.blocks) == (1 if coupled else 3)
-    theta = rng.normal(size=basis.size)
-    field = LinearField(basis, theta, model="gradient", dim=1, rho=0.0, kind="velocity", objective="am")
-    grad = field(mid.x, mid.t)
-    dt = basis.time_derivatives(mid.x, mid.t) @ theta
-    s0, s1 = field.potential(start, t0), field.potential(end, t1)
-    interior = 0.5 * np.sum(grad**2, axis=1) + dt
-    direct = s0.mean() - s1.mean() + (t1 - t0) * interior.mean()
-    scale = np.abs(s0).mean() + np.abs(s1).mean() + (t1 - t0) * (0.5 * np.sum(grad**2, axis=1) + np.abs(dt)).mean()
-    assert_form_matches(form, theta, direct, scale)
+
+    def action(theta):  # mean s_t0 - mean s_t1 + (t1 - t0) mean [|grad s|^2 / 2 + d_t s]
+        field = LinearField(basis, theta, model="gradient", dim=1, rho=0.0, kind="velocity", objective="am")
+        grad = field(mid.x, mid.t)
+        dt = basis.time_derivatives(mid.x, mid.t) @ theta
+        s0, s1 = field.potential(start, t0), field.potential(end, t1)
+        interior = 0.5 * np.sum(grad**2, axis=1) + dt
+        scale = np.abs(s0).mean() + np.abs(s1).mean() + (t1 - t0) * (0.5 * np.sum(grad**2, axis=1) + np.abs(dt)).mean()
+        return s0.mean() - s1.mean() + (t1 - t0) * interior.mean(), scale
+
+    assert_form_matches(form, action)
 
 
 def test_quadrature_forms_equal_their_definitions():
@@ -163,36 +179,44 @@ def test_quadrature_forms_equal_their_definitions():
     basis = make_basis(1, space=6, degree=3)
     grid = ob.tensor_grid((-8.0, 8.0), 401)
     nodes, weights = ob.gauss_legendre(T_RANGE, 6)
-    theta = np.random.default_rng(2).normal(size=basis.size)
     lam = ob.noise_weight(truth.process)
-    field = LinearField(basis, theta, model="gradient", dim=1, rho=0.0, kind="score", objective="x")
-    esm = ism = am = scale_e = scale_i = scale_a = 0.0
-    for t, w in zip(nodes, weights):
-        qw = truth.pdf(grid.points, t) * grid.weights * w * lam(t)
-        s, y = field(grid.points, t), truth.score(grid.points, t)
-        div = basis.laplacians(grid.points, t) @ theta
-        esm += qw @ (0.5 * np.sum((s - y) ** 2, axis=1))
-        ism += qw @ (0.5 * np.sum(s * s, axis=1) + div)
-        scale_e += qw @ (0.5 * np.sum(s * s + y * y, axis=1) + np.abs(np.sum(s * y, axis=1)))
-        scale_i += qw @ (0.5 * np.sum(s * s, axis=1) + np.abs(div))
+
+    def field(theta):
+        return LinearField(basis, theta, model="gradient", dim=1, rho=0.0, kind="score", objective="x")
+
+    def score_matching(theta, implicit: bool):  # sum_k W_k lambda_k sum_i w_i q (ESM or ISM integrand)
+        value = scale = 0.0
+        for t, w in zip(nodes, weights):
+            qw = truth.pdf(grid.points, t) * grid.weights * w * lam(t)
+            s, y = field(theta)(grid.points, t), truth.score(grid.points, t)
+            div = basis.laplacians(grid.points, t) @ theta
+            if implicit:
+                value += qw @ (0.5 * np.sum(s * s, axis=1) + div)
+                scale += qw @ (0.5 * np.sum(s * s, axis=1) + np.abs(div))
+            else:
+                value += qw @ (0.5 * np.sum((s - y) ** 2, axis=1))
+                scale += qw @ (0.5 * np.sum(s * s + y * y, axis=1) + np.abs(np.sum(s * y, axis=1)))
+        return value, scale
+
     E = ob.esm_quadrature(basis, grid, (nodes, weights), truth, truth.score, weight=lam)
-    assert_form_matches(E, theta, esm, scale_e)
-    assert_form_matches(ob.ism_quadrature(basis, grid, (nodes, weights), truth, weight=lam), theta, ism, scale_i)
+    assert_form_matches(E, lambda theta: score_matching(theta, False))
+    assert_form_matches(ob.ism_quadrature(basis, grid, (nodes, weights), truth, weight=lam), lambda theta: score_matching(theta, True))
     # Action Matching: end terms and the time integral with Gauss-Legendre weights summing to t1 - t0
-    t0, t1 = T_RANGE
-    nodes, weights = ob.gauss_legendre(T_RANGE, 6, integral=True)
-    assert abs(weights.sum() - (t1 - t0)) <= 1e-15
-    for t, w in zip(nodes, weights):
-        qw = truth.pdf(grid.points, t) * grid.weights * w
-        g, dt = field(grid.points, t), basis.time_derivatives(grid.points, t) @ theta
-        am += qw @ (0.5 * np.sum(g * g, axis=1) + dt)
-        scale_a += qw @ (0.5 * np.sum(g * g, axis=1) + np.abs(dt))
-    ends = [truth.pdf(grid.points, tt) * grid.weights @ field.potential(grid.points, tt) for tt in T_RANGE]
-    am += ends[0] - ends[1]
-    scale_a += abs(ends[0]) + abs(ends[1])
-    assert_form_matches(ob.action_matching_quadrature(basis, grid, T_RANGE, truth, n_times=6), theta, am, scale_a)
+    am_nodes, am_weights = ob.gauss_legendre(T_RANGE, 6, integral=True)
+    assert abs(am_weights.sum() - (T_RANGE[1] - T_RANGE[0])) <= 1e-15
+
+    def action(theta):
+        value = scale = 0.0
+        for t, w in zip(am_nodes, am_weights):
+            qw = truth.pdf(grid.points, t) * grid.weights * w
+            g, dt = field(theta)(grid.points, t), basis.time_derivatives(grid.points, t) @ theta
+            value += qw @ (0.5 * np.sum(g * g, axis=1) + dt)
+            scale += qw @ (0.5 * np.sum(g * g, axis=1) + np.abs(dt))
+        ends = [truth.pdf(grid.points, tt) * grid.weights @ field(theta).potential(grid.points, tt) for tt in T_RANGE]
+        return value + ends[0] - ends[1], scale + abs(ends[0]) + abs(ends[1])
+
+    assert_form_matches(ob.action_matching_quadrature(basis, grid, T_RANGE, truth, n_times=6), action)
     # density and target given as values, and the density as a callable, give the same form
-    nodes, weights = ob.gauss_legendre(T_RANGE, 6)
     q = np.stack([truth.pdf(grid.points, t) for t in nodes])
     y = np.stack([truth.score(grid.points, t) for t in nodes])
     for density, target in ((q, y), (truth.pdf, truth.score)):
@@ -281,6 +305,14 @@ def test_split_keeps_the_scale_and_standard_errors_are_sample_deviations():
     losses = form.blocks[0].losses(theta)
     assert abs(form.standard_error(theta) - losses.std(ddof=1) / np.sqrt(form.n)) <= 1e-12 * form.standard_error(theta)
     np.testing.assert_allclose(form.linear_standard_error(), form.blocks[0].linear.std(axis=0, ddof=1) / np.sqrt(form.n), rtol=1e-12)
+    # several parameter vectors at once (as fit scores its ridges)
+    thetas = np.random.default_rng(2).normal(size=(form.size, 3))
+    values, errors = held.values(thetas)
+    for j in range(3):
+        assert abs(values[j] - held.value(thetas[:, j])) <= FORM_RTOL * (abs(values[j]) + 0.5 * thetas[:, j] @ held.A @ thetas[:, j])
+        assert abs(errors[j] - held.standard_error(thetas[:, j])) <= 1e-10 * errors[j]
+    # the training part's matrix, assembled as the whole minus the held-out rows, is its own
+    np.testing.assert_allclose(train.A, train.blocks[0].matrix(), rtol=0, atol=1e-13 * np.abs(form.A).max())
 
 
 # ------------------------------------------------------------------------------ quadrature vs Monte Carlo

@@ -5,10 +5,10 @@ r"""Learned fields: models linear in their parameters, and the objectives that f
   :class:`~fpcheck.learned.bases.ScaledRBF`, :class:`~fpcheck.learned.bases.Polynomial`,
   :class:`~fpcheck.learned.bases.Chebyshev`, :class:`~fpcheck.learned.bases.Legendre`,
   :class:`~fpcheck.learned.bases.Tensor`, :class:`~fpcheck.learned.bases.Concat`.
-
-* ``objectives.py`` (forms in ``_forms.py``, quadrature in ``_quadrature.py``): ESM, ISM, DSM,
-  sliced score matching, Action Matching and conditional flow matching as quadratic forms
-  :class:`~fpcheck.learned.objectives.QuadraticForm`, from samples or by quadrature.
+* ``objectives.py`` (forms in ``_forms.py``, samples and exact fields in ``_samples.py``,
+  quadrature in ``_quadrature.py``): ESM, ISM, DSM, sliced score matching, Action Matching and
+  conditional flow matching as quadratic forms :class:`~fpcheck.learned.objectives.QuadraticForm`,
+  from samples or by quadrature.
 * ``fit.py``: :func:`fpcheck.learned.fit.fit`, the regularised solve with a ridge chosen on
   held-out samples, returning a :class:`~fpcheck.learned.fit.LinearField`.  (``fpcheck.learned.fit``
   is the module; the function is ``fpcheck.learned.fit.fit``.)

@@ -19,6 +19,12 @@ A Monte Carlo block has equal weights :math:`\omega_r = S/n` (its scale :math:`S
 parts, and its per-sample losses give standard errors.  A quadrature block has the weights of
 its rule, and neither.
 
+The sums over rows are ``numpy.einsum`` loops, not BLAS: the bases' compiled kernels run on
+Numba's OpenMP threads, whose spinning after each parallel region stalls a multithreaded
+OpenBLAS call that follows it by up to a second on a busy machine, while the einsum loop costs
+:math:`\approx 10^{-9}` s per multiply-add (0.06 s for :math:`A` from :math:`4\cdot 10^4` rows of
+80 parameters) whatever the load.
+
 The two model families (``model=``), for a basis :math:`\psi_j(x, t)`, :math:`j = 1..J`:
 
 * ``"gradient"``: :math:`s(x, t) = \sum_j \theta_j \nabla_x\psi_j`, :math:`p = J`; its divergence
@@ -74,13 +80,24 @@ class Block(NamedTuple):
         return self.linear.shape[0]
 
     def losses(self, theta) -> np.ndarray:
-        r"""The per-row losses :math:`\ell_r(\theta) = \tfrac12|M_r\theta|^2 - B_r\cdot\theta + C_r`, shape ``(n,)``."""
+        r"""The per-row losses :math:`\ell_r(\theta) = \tfrac12|M_r\theta|^2 - B_r\cdot\theta + C_r`, shape ``(n,)``.
+
+        ``theta`` may also be ``(p, m)``, several parameter vectors: then the losses are ``(n, m)``.
+        """
         theta = np.asarray(theta, dtype=float)
-        out = self.constant - self.linear @ theta
+        out = (self.constant if theta.ndim == 1 else self.constant[:, None]) - np.einsum("rp,p...->r...", self.linear, theta)
         if self.design.shape[1]:
-            m = self.design @ theta  # (n, k)
-            out = out + 0.5 * np.sum(m * m, axis=1)
+            m = np.einsum("rkp,p...->rk...", self.design, theta)
+            out = out + 0.5 * np.einsum("rk...,rk...->r...", m, m)
         return out
+
+    def matrix(self) -> np.ndarray:
+        r"""The block's :math:`\sum_r \omega_r M_r^T M_r`, ``(p, p)``."""
+        p = self.linear.shape[1]
+        if not self.design.shape[1]:
+            return np.zeros((p, p))
+        scaled = (np.sqrt(self.weights)[:, None, None] * self.design).reshape(-1, p)
+        return np.einsum("ip,iq->pq", scaled, scaled)
 
     def subset(self, index: np.ndarray) -> Block:
         """The rows ``index`` of a Monte Carlo block, reweighted to the same scale (``weights * n / len(index)``)."""
@@ -123,7 +140,8 @@ class QuadraticForm:
         Whether every block is a Monte Carlo block (then :meth:`split` and the standard errors apply).
     """
 
-    def __init__(self, blocks: Sequence[Block], *, basis: Basis, model: str, dim: int, name: str, kind: str):
+    def __init__(self, blocks: Sequence[Block], *, basis: Basis, model: str, dim: int, name: str, kind: str,
+                 _matrices: Sequence[np.ndarray] | None = None):
         self.blocks = tuple(blocks)
         if not self.blocks:
             raise InputError("a QuadraticForm needs at least one block of rows")
@@ -134,16 +152,12 @@ class QuadraticForm:
         self.basis, self.model, self.dim, self.name, self.kind = basis, model, dim, name, kind
         self.n = sum(blk.n for blk in self.blocks)
         self.monte_carlo = all(blk.iid for blk in self.blocks)
-        p = self.size
-        A, b, c = np.zeros((p, p)), np.zeros(p), 0.0
-        for blk in self.blocks:
-            if blk.design.shape[1]:
-                scaled = (np.sqrt(blk.weights)[:, None, None] * blk.design).reshape(-1, p)
-                A += scaled.T @ scaled
-            b += blk.weights @ blk.linear
-            c += float(blk.weights @ blk.constant)
+        # each block's matrix, kept so that a split assembles only its held-out part
+        self._matrices = tuple(_matrices) if _matrices is not None else tuple(blk.matrix() for blk in self.blocks)
+        A = sum(self._matrices)
         self.A = 0.5 * (A + A.T)
-        self.b, self.c = b, c
+        self.b = sum(np.einsum("r,rp->p", blk.weights, blk.linear) for blk in self.blocks)
+        self.c = float(sum(np.einsum("r,r->", blk.weights, blk.constant) for blk in self.blocks))
 
     def __repr__(self) -> str:
         return f"QuadraticForm({self.name}, model={self.model!r}, p={self.size}, n={self.n})"
@@ -151,7 +165,15 @@ class QuadraticForm:
     def value(self, theta) -> float:
         r""":math:`\tfrac12\theta^T A\theta - b^T\theta + c`."""
         theta = self._theta(theta)
-        return float(0.5 * theta @ self.A @ theta - self.b @ theta + self.c)
+        return float(0.5 * np.einsum("p,pq,q->", theta, self.A, theta) - np.einsum("p,p->", self.b, theta) + self.c)
+
+    def values(self, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`value` and :meth:`standard_error` of several parameter vectors, the columns of ``thetas`` ``(p, m)``, in one pass."""
+        thetas = np.asarray(thetas, dtype=float)
+        losses = [blk.losses(thetas) for blk in self.blocks]
+        value = sum(np.einsum("r,rm->m", blk.weights, ell) for blk, ell in zip(self.blocks, losses))
+        var = sum(_variance_weight(blk) * np.var(ell, axis=0, ddof=1) for blk, ell in zip(self.blocks, losses) if blk.iid and blk.n > 1)
+        return value, np.sqrt(var + np.zeros(thetas.shape[1]))
 
     def standard_error(self, theta) -> float:
         r"""The Monte Carlo standard error of :meth:`value` at a fixed ``theta``, from the per-sample losses.
@@ -195,16 +217,20 @@ class QuadraticForm:
         if not 0.0 < frac < 1.0:
             raise InputError(f"held_out must lie in (0, 1), got {frac!r}")
         gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        train, held = [], []
-        for blk in self.blocks:
+        train, held, train_matrices, held_matrices = [], [], [], []
+        for blk, whole in zip(self.blocks, self._matrices):
             k = int(round(frac * blk.n))
             if not 1 <= k <= blk.n - 1:
                 raise InputError(f"a block of {blk.n} samples cannot be split with held_out = {frac:g}; use more samples")
             perm = gen.permutation(blk.n)
             held.append(blk.subset(perm[:k]))
             train.append(blk.subset(perm[k:]))
+            # sum over the training rows = sum over all - sum over the held-out rows, each reweighted
+            # to its part's scale (weights S/n become S/n_part)
+            held_matrices.append(held[-1].matrix())
+            train_matrices.append((blk.n * whole - k * held_matrices[-1]) / (blk.n - k))
         meta = dict(basis=self.basis, model=self.model, dim=self.dim, name=self.name, kind=self.kind)
-        return QuadraticForm(train, **meta), QuadraticForm(held, **meta)
+        return QuadraticForm(train, _matrices=train_matrices, **meta), QuadraticForm(held, _matrices=held_matrices, **meta)
 
     def _mc(self):
         return [blk for blk in self.blocks if blk.iid and blk.n > 1]
@@ -225,13 +251,10 @@ def _variance_weight(blk: Block) -> float:
 
 
 def check_model(model: str) -> str:
+    """``model`` if it is one of :data:`MODELS`, else an InputError."""
     if model not in MODELS:
         raise InputError(f"model must be one of {MODELS}, got {model!r}")
     return model
-
-
-def parameter_count(basis: Basis, model: str, dim: int) -> int:
-    return basis.size if model == "gradient" else dim * basis.size
 
 
 def output_design(model: str, feats, dim: int) -> np.ndarray:

@@ -109,13 +109,13 @@ class LinearField:
                 raise InputError(f"x must be {self.dim}-dimensional for {self!r}, got {g.shape[2]}")
             return np.einsum("rjd,j->rd", g, self.theta)
         v = self.basis.evaluate(x, t, "values").values
-        return v @ self.theta.reshape(self.dim, -1).T
+        return np.einsum("rj,ij->ri", v, self.theta.reshape(self.dim, -1))
 
     def potential(self, x, t) -> np.ndarray:
         r"""The potential :math:`\sum_j\theta_j\psi_j(x, t)` of a gradient model, shape ``(n,)``."""
         if self.model != "gradient":
             raise InputError("a vector model has no potential: only gradient models (ESM, ISM, DSM, AM, FM with model='gradient') do")
-        return self.basis.evaluate(x, t, "values").values @ self.theta
+        return np.einsum("rj,j->r", self.basis.evaluate(x, t, "values").values, self.theta)
 
 
 def _scaling(form: QuadraticForm) -> np.ndarray:
@@ -228,8 +228,9 @@ def fit(objective, ridge="auto", *, held_out: float = 0.25, seed: int | None = 0
             thetas[i] = _solve_scaled(form, float(rho), D)
         except InputError:
             continue
-        values[i] = held.value(thetas[i])
-        errors[i] = held.standard_error(thetas[i])
+    ok = [i for i, th in enumerate(thetas) if th is not None]
+    if ok:
+        values[ok], errors[ok] = held.values(np.stack([thetas[i] for i in ok], axis=1))
     if not np.any(np.isfinite(values)):
         raise InputError(
             f"A + rho diag(A) is not positive definite for any ridge in [{ridges.min():.3g}, {ridges.max():.3g}] "

@@ -4,16 +4,16 @@ Parts (``--part``; all by default), each printing its figures with Clopper-Pears
 
 * ``false-alarms``: exact samples of the truth, no sampler.  (a) The goodness-of-fit family of the
   top rung (``compare_to_mixture`` with the Rosenblatt conditionals in 2D) at the default n on
-  gmm1d-bimodal and at ``--n2d`` on gmm2d-ring8; (b) the verdict's floor family (every statistic's
-  floor test, Holm) on ladders of exact samples (6 rungs at ``--ladder-n``), 1D and 2D.
+  gmm1d-bimodal and at ``--fa-n2d`` on gmm2d-ring8; (b) the verdict's floor family (every statistic's
+  floor test, Holm) on ladders of exact samples (6 rungs at ``--ladder-n`` / ``--ladder-n2d``), 1D and 2D.
 * ``power``: against exact samples perturbed by a variance 1% too large (scaled about the mean), a
   mean shifted by 1% of a standard deviation (axis 0), and mode 0's weight one percentage point too
   large (0.51 vs 0.5 in 1D, 0.135 vs 0.125 on ring8; the others scaled down): (a) the top-rung
   family at the default n (1D) and ``--n2d`` (2D); (b) the floor family on ladders whose every rung
   is perturbed (a sampler converging to the perturbed law), 6 rungs at the default n (1D) and
   ``--n2d`` (2D).
-* ``zoo``: the verdict of every zoo sampler over ``--zoo-seeds`` seeds at ``--zoo-n`` per rung, 1D
-  (gmm1d-bimodal) and 2D (gmm2d-aniso).
+* ``zoo``: the verdict of every zoo sampler over ``--zoo-seeds`` seeds at ``--zoo-n`` / ``--zoo-n2d`` per
+  rung, 1D (gmm1d-bimodal) and 2D (gmm2d-aniso).
 * ``timing``: a default ``verify_sampler`` (ladder 25..800, n = 600000 per rung) of the zoo's
   Euler-Maruyama on gmm1d-bimodal and of a plain numpy Euler-Maruyama on gmm2d-ring8: the sampler's
   seconds and fpcheck's own, apart.
@@ -37,7 +37,7 @@ from fpcheck.verify import zoo
 from fpcheck.verify.ladder import fit_floor
 from fpcheck.verify.result import estimates_to_ladders
 from fpcheck.verify.sampler import DEFAULT_N, DEFAULT_STEPS, verify_sampler
-from fpcheck.verify.statistics import sample_statistics
+from fpcheck.verify.statistics import null_spreads, sample_statistics
 
 ALPHA = 0.01
 
@@ -75,21 +75,31 @@ def perturbed(law: GaussianMixture, kind: str) -> GaussianMixture:
     return GaussianMixture(w, law.means, law.covs)
 
 
+_NULL: dict = {}
+
+
 def floor_family_rejects(rungs, law) -> tuple[bool, int]:
-    ladders = estimates_to_ladders([sample_statistics(x, law) for x in rungs])
+    if id(law) not in _NULL:
+        _NULL[id(law)] = null_spreads(law)
+    null = _NULL[id(law)]
+    ladders = estimates_to_ladders([sample_statistics(x, law, null=null) for x in rungs])
     p = [fit_floor(DEFAULT_STEPS, b, se, signed=e.signed).pvalue for e, b, se in ladders.values()]
     return holm(p, ALPHA).any_rejected, len(p)
 
 
 def part_false_alarms(args) -> None:
     print(f"false alarms at alpha = {ALPHA} on exact samples (Clopper-Pearson 95%)")
-    for data_name, n in (("gmm1d-bimodal", DEFAULT_N), ("gmm2d-ring8", args.n2d)):
+    for data_name, n in (("gmm1d-bimodal", DEFAULT_N), ("gmm2d-ring8", args.fa_n2d)):
+        if data_name not in args.data:
+            continue
         law = problems.data(data_name)
         t0 = time.perf_counter()
         k = sum(gof_rejects(law.sample(n, np.random.default_rng([1, s])), law) for s in range(args.seeds))
         rate(f"GOF family, {data_name}, n = {n}", k, args.seeds)
         print(f"    ({time.perf_counter() - t0:.0f} s)", flush=True)
     for data_name, n in (("gmm1d-bimodal", args.ladder_n), ("gmm2d-ring8", args.ladder_n2d)):
+        if data_name not in args.data:
+            continue
         law = problems.data(data_name)
         t0, k = time.perf_counter(), 0
         for s in range(args.seeds):
@@ -103,15 +113,17 @@ def part_false_alarms(args) -> None:
 def part_power(args) -> None:
     print(f"power at alpha = {ALPHA} against perturbed exact samples (Clopper-Pearson 95%)")
     for data_name, n in (("gmm1d-bimodal", DEFAULT_N), ("gmm2d-ring8", args.n2d)):
+        if data_name not in args.data:
+            continue
         law = problems.data(data_name)
-        for kind in ("variance", "mean", "weight"):
+        for kind in args.kinds.split(","):
             alt = perturbed(law, kind)
             what = {"variance": "variance +1%", "mean": "mean +0.01 sd", "weight": f"weight[0] {law.weights[0]:.3g} -> {alt.weights[0]:.3g}"}[kind]
             t0 = time.perf_counter()
             k = sum(gof_rejects(alt.sample(n, np.random.default_rng([3, s])), law) for s in range(args.power_seeds))
             rate(f"GOF family: {what}, {data_name}, n = {n}", k, args.power_seeds)
             t1 = time.perf_counter()
-            seeds = args.floor_power_seeds if law.dim == 1 else max(args.floor_power_seeds // 4, 20)
+            seeds = args.floor_power_seeds if law.dim == 1 else args.floor_power_seeds_2d
             k = sum(floor_family_rejects([alt.sample(n, np.random.default_rng([4, s, j])) for j in range(len(DEFAULT_STEPS))], law)[0]
                     for s in range(seeds))
             rate(f"floor family: {what}, {data_name}, 6 rungs x {n}", k, seeds)
@@ -121,17 +133,17 @@ def part_power(args) -> None:
 def part_zoo(args) -> None:
     print(f"zoo verdicts over {args.zoo_seeds} seeds, vp-linear, ladder {list(DEFAULT_STEPS)}")
     process = problems.process("vp-linear")
-    for data_name, n in (("gmm1d-bimodal", args.zoo_n), ("gmm2d-aniso", 2 * args.zoo_n)):
-        if data_name not in args.zoo_data:
+    for data_name, n in (("gmm1d-bimodal", args.zoo_n), ("gmm2d-aniso", args.zoo_n2d)):
+        if data_name not in args.data:
             continue
         dim = problems.data(data_name).dim
         print(f" {data_name}, n = {n} per rung")
-        for name in zoo.ZOO:
+        for name in args.samplers.split(",") if args.samplers else zoo.ZOO:
             if dim == 1 and name == "ddim-swapped-axes":
                 continue
             s = zoo.zoo_sampler(name, process)
             t0 = time.perf_counter()
-            right = sum(verify_sampler(s, process, data_name, n=n, seed=100 + k).passed == s.correct
+            right = sum(verify_sampler(s, process, data_name, n=n, seed=100 + k, path=not args.no_path).passed == s.correct
                         for k in range(args.zoo_seeds))
             rate(f"{name} ({'correct: pass' if s.correct else 'mutant: fail'})", right, args.zoo_seeds)
             print(f"    ({time.perf_counter() - t0:.0f} s)")
@@ -165,13 +177,19 @@ def main() -> None:
     ap.add_argument("--part", choices=("false-alarms", "power", "zoo", "timing"), action="append")
     ap.add_argument("--seeds", type=int, default=1000, help="seeds of the false-alarm part")
     ap.add_argument("--power-seeds", type=int, default=200)
-    ap.add_argument("--n2d", type=int, default=DEFAULT_N, help="n of the 2D GOF family")
-    ap.add_argument("--ladder-n", type=int, default=DEFAULT_N, help="n per rung of the 1D floor-family false alarms")
-    ap.add_argument("--ladder-n2d", type=int, default=50_000, help="n per rung of the 2D floor-family false alarms")
-    ap.add_argument("--floor-power-seeds", type=int, default=100, help="seeds of the floor-family power (2D: a quarter)")
+    ap.add_argument("--n2d", type=int, default=DEFAULT_N, help="n of the 2D power part")
+    ap.add_argument("--fa-n2d", type=int, default=200_000, help="n of the 2D GOF family's false alarms")
+    ap.add_argument("--data", default="gmm1d-bimodal,gmm2d-ring8,gmm2d-aniso", help="data sets of the parts")
+    ap.add_argument("--kinds", default="variance,mean,weight", help="perturbations of the power part")
+    ap.add_argument("--ladder-n", type=int, default=100_000, help="n per rung of the 1D floor-family false alarms")
+    ap.add_argument("--ladder-n2d", type=int, default=20_000, help="n per rung of the 2D floor-family false alarms")
+    ap.add_argument("--floor-power-seeds", type=int, default=100, help="seeds of the 1D floor-family power")
+    ap.add_argument("--floor-power-seeds-2d", type=int, default=20, help="seeds of the 2D floor-family power")
     ap.add_argument("--zoo-seeds", type=int, default=20)
-    ap.add_argument("--zoo-n", type=int, default=20_000, help="n per rung of the zoo part (2D: twice)")
-    ap.add_argument("--zoo-data", default="gmm1d-bimodal,gmm2d-aniso")
+    ap.add_argument("--zoo-n", type=int, default=20_000, help="n per rung of the 1D zoo part")
+    ap.add_argument("--zoo-n2d", type=int, default=40_000, help="n per rung of the 2D zoo part")
+    ap.add_argument("--samplers", help="comma-separated zoo names (default: all)")
+    ap.add_argument("--no-path", action="store_true", help="zoo part: leave out the path check (it does not enter the verdict)")
     args = ap.parse_args()
     parts = args.part or ["false-alarms", "power", "zoo", "timing"]
     for name in parts:

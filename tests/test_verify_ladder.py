@@ -22,7 +22,9 @@ ALPHA = 0.01
 def test_noiseless_biases_give_their_order_and_no_floor():
     bias = 0.3 * LADDER.astype(float) ** -2.0
     fit = fit_floor(LADDER, bias, np.full(LADDER.size, 1e-6))
-    assert fit.order == pytest.approx(2.0, abs=1e-9) and abs(fit.floor) < 1e-10
+    assert fit.curve_order == pytest.approx(2.0, abs=1e-9) and abs(fit.floor) < 1e-10
+    # on 4 rungs (one decay term) the observed order is the power itself
+    assert fit_floor(LADDER[:4], bias[:4], np.full(4, 1e-6)).order == pytest.approx(2.0, abs=1e-9)
     assert fit.pvalue > 0.5 and fit.chi2 < 1e-10
     np.testing.assert_allclose(fit.curve(LADDER), bias, rtol=1e-8, atol=1e-14)
     # the same decay on top of a floor of 1e-4 (100 standard errors): found, and its p-value is tiny
@@ -37,6 +39,8 @@ def test_two_term_decay_is_not_a_floor():
     bias = 40.0 / K - 600.0 / K**2
     fit = fit_floor(LADDER, bias, np.full(K.size, 1e-5))
     assert fit.pvalue > 0.5 and abs(fit.floor) < 1e-9
+    assert fit.order == pytest.approx(1.0, abs=1e-9)  # the leading order, not the local slope
+    assert fit.order_interval[0] <= 1.0 <= fit.order_interval[1]
 
 
 @pytest.mark.parametrize("signed", [True, False])

@@ -42,6 +42,9 @@ from ..errors import InputError
 
 __all__ = ["FloorFit", "fit_floor", "ORDER_GRID"]
 
+SECOND_TERM_CHI2 = float(stats.chi2.isf(0.01, 1))
+r"""How much the second decay term must lower the no-floor :math:`\chi^2` to enter the observed order (6.63)."""
+
 #: Orders :math:`p` scanned by :func:`fit_floor`.
 ORDER_GRID = np.round(np.arange(0.5, 8.0001, 0.05), 10)
 
@@ -53,11 +56,15 @@ class FloorFit:
     Attributes
     ----------
     order : float
-        The observed order: :math:`\hat p` of the one-term fit :math:`b_\infty + C K^{-p}`.
+        The observed order: the leading :math:`\hat p` of the decay without a floor (:math:`H_0`).  Its
+        second term enters where it is resolved (:data:`SECOND_TERM_CHI2`), so that a pre-asymptotic
+        first-order method measured precisely shows order 1 rather than the local slope of its first
+        rungs, while a noisy ladder keeps the steadier one-term estimate.
     floor, floor_se : float
         :math:`b_\infty` of the test's model :math:`H_1` at its best order, and its standard error.
     amplitude : float
-        :math:`C` of the one-term fit at :math:`\hat p`.
+        :math:`C` of the one-term curve :math:`b_\infty + C K^{-p}` at its best order ``curve_order``
+        (what :meth:`curve` draws and the detection step count extrapolates).
     statistic : float
         The likelihood ratio :math:`\Lambda`.
     pvalue : float
@@ -67,8 +74,10 @@ class FloorFit:
     signed : bool
         False for a one-sided (non-negative) statistic.
     order_interval : (float, float)
-        The orders whose one-term profile :math:`\chi^2` is within 1 of its minimum (a 68% interval,
+        The orders whose :math:`H_0` profile :math:`\chi^2` is within 1 of its minimum (a 68% interval,
         clipped to :data:`ORDER_GRID`).
+    curve_order : float
+        The order of the one-term curve.
     """
 
     order: float
@@ -80,6 +89,7 @@ class FloorFit:
     chi2: float
     signed: bool = True
     order_interval: tuple[float, float] = (float("nan"), float("nan"))
+    curve_order: float = float("nan")
 
     def interval(self, z: float = 1.959963984540054) -> tuple[float, float]:
         """``floor -+ z floor_se``: a normal confidence interval of the floor at the fitted order."""
@@ -87,7 +97,7 @@ class FloorFit:
 
     def curve(self, steps) -> np.ndarray:
         r"""The one-term curve :math:`b_\infty + C K^{-p}` at step counts ``steps`` (floor of the test's model)."""
-        return self.floor + self.amplitude * np.asarray(steps, dtype=float) ** (-self.order)
+        return self.floor + self.amplitude * np.asarray(steps, dtype=float) ** (-self.curve_order)
 
 
 def _lsq(A: np.ndarray, y: np.ndarray):
@@ -147,6 +157,14 @@ def fit_floor(steps: Sequence[int], bias: Sequence[float], se: Sequence[float], 
     if not signed:
         p = 0.5 * p if lam > 0 else 1.0
     o = int(np.argmin(chi2_o))
-    near = ORDER_GRID[chi2_o <= chi2_o[o] + 1.0]
-    return FloorFit(float(ORDER_GRID[o]), float(floor[best]), float(floor_se[best]), float(amplitude[o]), lam, p,
-                    float(chi2_1[best]), signed, (float(near.min()), float(near.max())))
+    # the observed order: from H0 with its second term only where that term is resolved (it lowers
+    # the minimum chi^2 by more than the 0.99 quantile of chi^2_1), else from one decay term
+    profile = chi2_0
+    if terms == 2:
+        one = _fits(K, b, s, 1)[0]
+        if one.min() - chi2_0.min() <= SECOND_TERM_CHI2:
+            profile = one
+    h = int(np.argmin(profile))
+    near = ORDER_GRID[profile <= profile[h] + 1.0]
+    return FloorFit(float(ORDER_GRID[h]), float(floor[best]), float(floor_se[best]), float(amplitude[o]), lam, p,
+                    float(chi2_1[best]), signed, (float(near.min()), float(near.max())), float(ORDER_GRID[o]))

@@ -48,7 +48,7 @@ def plot_verdict(verdict: SamplerVerdict, *, panels: int = 6):
     fine = np.geomspace(K[0], K[-1], 100)
     for ax, s in zip(axes.flat, order):
         ax.errorbar(K, s.bias, yerr=Z95 * s.se, fmt="o", capsize=3, color="C3" if s.rejected else "C0")
-        ax.plot(fine, s.fit.curve(fine), "-", lw=1, color="0.4", label=f"fit, p = {s.fit.order:.2f}")
+        ax.plot(fine, s.fit.curve(fine), "-", lw=1, color="0.4", label=f"fit, p = {s.fit.curve_order:.2f}")
         ax.axhline(0.0, color="k", lw=0.8)
         if s.rejected:
             ax.axhline(s.fit.floor, color="C3", ls="--", lw=1, label="floor")

@@ -163,7 +163,7 @@ def verify_sampler(
     ]
     gof = compare_to_mixture(x, law, alpha=alpha, seed=seed, rosenblatt=truth.dim > 1)
     leader = _observed_order(stats_out, alpha)
-    order = None if leader is None else leader.fit.order
+    order = None if leader is None or decision.any_rejected else leader.fit.order
     detection = _detection_steps(stats_out, alpha, ks)
     verdict = "fail" if decision.any_rejected else "pass"
     diagnosis = _sampler_diagnosis(verdict, stats_out, gof, leader, detection, ks, ns)
@@ -257,7 +257,7 @@ def _detection_steps(ladders: list[StatisticLadder], alpha: float, ks: list[int]
         top = s.bias[-1] if not s.signed else abs(s.bias[-1])
         if top <= z * s.se[-1] or s.rejected or s.fit.amplitude == 0.0:
             continue
-        k_star = (abs(s.fit.amplitude) / (z * s.se[-1])) ** (1.0 / s.fit.order)
+        k_star = (abs(s.fit.amplitude) / (z * s.se[-1])) ** (1.0 / s.fit.curve_order)
         worst = k_star if worst is None else max(worst, k_star)
     return None if worst is None else int(np.ceil(max(worst, ks[-1])))
 
@@ -276,7 +276,7 @@ def _sampler_diagnosis(verdict, ladders, gof, leader, detection, ks, ns) -> list
             out.append(f"... and {len(floors) - 6} more statistics with a floor: " + ", ".join(s.name for s in floors[6:]))
     else:
         out.append("every statistic's bias extrapolates to zero as the steps grow: the sampler converges to the truth")
-    if leader is not None:
+    if leader is not None and verdict == "pass":
         lo, hi = leader.fit.order_interval
         out.append(f"observed order of convergence p = {leader.fit.order:.2f} (68% interval [{lo:.2f}, {hi:.2f}]; "
                    f"bias ~ C steps^-p, from the {leader.label})")

@@ -31,6 +31,7 @@ import numpy as np
 import pytest
 from _unit_helpers import central_diff, second_diff
 
+from fpcheck import problems
 from fpcheck.errors import InputError
 from fpcheck.learned import bases
 from fpcheck.learned.bases import (
@@ -48,6 +49,8 @@ H1, TOL1 = 1e-3, 1e-8
 H2, TOL2 = 5e-3, 1e-6
 KERNEL_RTOL = 1e-13
 T_RANGE = (0.0, 1.5)
+VP = problems.process("vp-linear")
+VP_RANGE = (0.01, 0.6)
 
 
 def _sigma(t):
@@ -80,6 +83,11 @@ def _make(name: str, d: int, rng) -> bases.Basis:
         return Tensor(RBF(_centres(rng, 3, d), 0.7), Chebyshev(3, T_RANGE))
     if name == "tensor_scaled_legendre":
         return Tensor(ScaledRBF(_centres(rng, 3, d), 0.8, _sigma, _dsigma), Legendre(3, T_RANGE))
+    if name == "tensor_spread_warped":  # the process-driven widths and the warped time of a VP process
+        return Tensor(
+            ScaledRBF(_centres(rng, 3, d), 0.8, *bases.spread(VP, 0.4), VP_RANGE),
+            Chebyshev(4, VP_RANGE, warp=bases.signal_fraction(VP)),
+        )
     if name == "tensor_polynomial_rbf":  # both factors depend on x: the cross term of the Laplacian
         return Tensor(Polynomial(d, 2), RBF(_centres(rng, 2, d), 0.9))
     if name == "concat":
@@ -97,6 +105,7 @@ ALL_BASES = [
     "legendre",
     "tensor_rbf_chebyshev",
     "tensor_scaled_legendre",
+    "tensor_spread_warped",
     "tensor_polynomial_rbf",
     "concat",
 ]
@@ -139,7 +148,11 @@ def test_derivatives_match_finite_differences(name, d):
     _assert_columns_close(f.gradients, fd_grad, f.values, TOL1, f"{name} gradients")
     fd_lap = sum(second_diff(lambda s, e=e: along(e, s), 0.0, H2) for e in range(d))
     _assert_columns_close(f.laplacians, fd_lap, f.values, TOL2, f"{name} laplacians")
-    fd_dt = central_diff(lambda s: basis.values(x, t + s), 0.0, H1)
+    # a warp by a_t^2 of vp-linear changes u at up to du/dt ~ 5 (beta_t up to 12): its 5th t-derivative
+    # is ~ 5^5 / (4/3)^5 = 7e2 times the polynomials' above, so the step is cut 4x (truncation / 256,
+    # rounding x 4: still 1e-12 S)
+    h_t = H1 / 4 if "warped" in name else H1
+    fd_dt = central_diff(lambda s: basis.values(x, t + s), 0.0, h_t)
     _assert_columns_close(f.time_derivatives, fd_dt, f.values, TOL1, f"{name} time derivatives")
     # the zero derivatives are exact zeros
     if not basis.depends_on_x:
@@ -156,6 +169,9 @@ KERNEL_BASES = {
     "scaled_rbf_x_chebyshev": lambda d, rng: Tensor(
         ScaledRBF(_centres(rng, 4, d), 0.6, _sigma, _dsigma, T_RANGE), Chebyshev(4, T_RANGE)
     ),
+    "spread_x_warped_legendre": lambda d, rng: Tensor(
+        ScaledRBF(_centres(rng, 4, d), 0.6, *bases.spread(VP, 0.3), VP_RANGE), Legendre(5, VP_RANGE, warp=bases.signal_fraction(VP))
+    ),
     "rbf_x_chebyshev0": lambda d, rng: Tensor(RBF(_centres(rng, 3, d), 0.5), Chebyshev(0, T_RANGE)),
 }
 
@@ -171,7 +187,7 @@ def test_kernel_matches_numpy_reference(name, d, threads, monkeypatch):
     # further out, tens of widths from every centre (where some features underflow to 0)
     x, t = _sample(basis, d, 300, rng)
     x[:40] *= rng.uniform(3.0, 15.0, size=(40, 1))
-    t[:2] = T_RANGE  # the ends of the time range, where |T_k'| is largest
+    t[:2] = basis.t_range if basis.depends_on_t else T_RANGE  # the ends of the time range, where |T_k'| is largest
     got, ref = basis.evaluate(x, t), basis.reference(x, t)
     for what, a, b in zip(OUTPUTS, got, ref):
         assert a.shape == b.shape

@@ -77,7 +77,7 @@ def _block(x, centres, inv_w2, scale, rate, u, du, ra, rb, rc, out_v, out_g, out
             p[k + 1] = f * p[k] - rc[k] * p[k - 1]
             dp[k + 1] = ra[k] * p[k] + f * dp[k] - rc[k] * dp[k - 1]
         for b in range(K):
-            dp[b] *= du
+            dp[b] *= du[r]
         sr = scale[r]
         for a in range(m):
             r2 = 0.0
@@ -114,7 +114,7 @@ def features(x, centres, inv_w2, scale, rate, u, du, ra, rb, rc, out_v, out_g, o
     ----------
     x : (n, d); centres : (m, d); inv_w2 : (m,) :math:`1/w_a^2`;
     scale : (n,) :math:`1/\sigma(t_r)^2`; rate : (n,) :math:`\sigma'(t_r)/\sigma(t_r)`;
-    u : (n,) mapped times; du : float :math:`du/dt`; ra, rb, rc : (K - 1,) recurrence coefficients;
+    u : (n,) mapped times; du : (n,) :math:`du/dt` at each point; ra, rb, rc : (K - 1,) recurrence coefficients;
     out_v, out_l, out_t : (n, m K) or (0, 0); out_g : (n, m K, d) or (0, 0, 0).
     """
     for blk in prange((x.shape[0] + BLOCK - 1) // BLOCK):

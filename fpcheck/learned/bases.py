@@ -67,6 +67,8 @@ __all__ = [
     "Legendre",
     "Tensor",
     "Concat",
+    "signal_fraction",
+    "spread",
 ]
 
 #: The quantities a basis evaluates, in the order of :class:`Features`.
@@ -347,7 +349,8 @@ def _run_kernel(x, centres, inv_w2, scale, rate, u, du, rec, which) -> dict:
     lap = np.empty((n, size)) if "laplacians" in which else np.empty((0, 0))
     dt = np.empty((n, size)) if "time_derivatives" in which else np.empty((0, 0))
     kernel = features_serial if n * size < SERIAL_BELOW else features
-    kernel(x, centres, inv_w2, scale, rate, u, float(du), ra, rb, rc, v, g, lap, dt)
+    du = np.broadcast_to(np.asarray(du, dtype=float), (n,))
+    kernel(x, centres, inv_w2, scale, rate, u, _owned(du), ra, rb, rc, v, g, lap, dt)
     arrays = {"values": v, "gradients": g, "laplacians": lap, "time_derivatives": dt}
     return {name: arrays[name] for name in which}
 
@@ -742,6 +745,79 @@ class Polynomial(Basis):
 
 
 # ---------------------------------------------------------------------------------------------
+# Functions of time from a process's kernel
+
+
+def _check_warp(warp):
+    if warp is None:
+        return None
+    try:
+        g, dg = warp
+    except (TypeError, ValueError):
+        raise InputError("warp must be a pair of vectorised callables (g, dg), e.g. signal_fraction(process)") from None
+    if not (callable(g) and callable(dg)):
+        raise InputError("warp must be a pair of vectorised callables (g, dg), e.g. signal_fraction(process)")
+    return g, dg
+
+
+def _kernel_terms(process, t):
+    """``(a, da, s2, ds2)`` of an affine process's kernel at times ``t``, as arrays of its shape."""
+    from ..processes import AffineProcess
+
+    if not isinstance(process, AffineProcess):
+        raise InputError(f"needs an affine process (VP, sub-VP, VE, OU), got {type(process).__name__}")
+    t = np.asarray(t, dtype=float)
+    k, dk = process.kernel(t), process.kernel_derivative(t)
+    return tuple(np.broadcast_to(np.asarray(v, dtype=float), t.shape) for v in (k.a, dk.a, k.s2, dk.s2))
+
+
+def signal_fraction(process) -> tuple[Callable, Callable]:
+    r"""The warp :math:`g(t) = a_t^2 / (a_t^2 + s_t^2)` and its derivative, for :class:`Chebyshev` or :class:`Legendre`.
+
+    The fraction of the variance of :math:`a_t x_0 + s_t\varepsilon` (for data of unit spread) that
+    is signal; for VP processes :math:`a_t^2 + s_t^2 = 1`, so :math:`g = a_t^2`.  The diffused
+    score depends on :math:`t` only through the kernel :math:`(a_t, s_t^2)`; in :math:`g` it
+    changes at a comparable pace over the whole horizon, while in :math:`t` it changes fastest
+    near both ends (for ``vp-linear``, :math:`a_t^2` falls from 0.999 to 0.7 over
+    :math:`t \in [0.01, 0.2]` and only to 0.98 over :math:`[0.8, 1]` in the other direction).
+
+    .. math::
+        g' = \frac{2 a \dot a\, s^2 - a^2 \dot{(s^2)}}{(a^2 + s^2)^2}.
+    """
+    _kernel_terms(process, np.zeros(1))
+
+    def g(t):
+        a, _, s2, _ = _kernel_terms(process, t)
+        return a * a / (a * a + s2)
+
+    def dg(t):
+        a, da, s2, ds2 = _kernel_terms(process, t)
+        return (2.0 * a * da * s2 - a * a * ds2) / (a * a + s2) ** 2
+
+    return g, dg
+
+
+def spread(process, r0: float) -> tuple[Callable, Callable]:
+    r""":math:`\sigma(t) = \sqrt{a_t^2 r_0^2 + s_t^2}` and :math:`\sigma'(t) = (a\dot a r_0^2 + \tfrac12\dot{(s^2)})/\sigma`, for :class:`ScaledRBF`.
+
+    The spread of a structure of size :math:`r_0` in the data after the kernel: bumps of width
+    :math:`w_j\sigma(t)` keep :math:`w_j r_0` near :math:`t = 0` and widen with the noise.
+    """
+    r0 = val.positive(r0, "r0")
+    _kernel_terms(process, np.zeros(1))
+
+    def sigma(t):
+        a, _, s2, _ = _kernel_terms(process, t)
+        return np.sqrt(a * a * r0 * r0 + s2)
+
+    def dsigma(t):
+        a, da, s2, ds2 = _kernel_terms(process, t)
+        return (a * da * r0 * r0 + 0.5 * ds2) / np.sqrt(a * a * r0 * r0 + s2)
+
+    return sigma, dsigma
+
+
+# ---------------------------------------------------------------------------------------------
 # Polynomials in t
 
 
@@ -749,8 +825,12 @@ class _TimePolynomials(Basis):
     r"""Orthogonal polynomials :math:`\pi_k(u)`, :math:`k = 0..p`, of the mapped time.
 
     .. math::
-        u = \frac{2t - t_{\min} - t_{\max}}{t_{\max} - t_{\min}} \in [-1, 1], \qquad
-        \partial_t \pi_k = \pi_k'(u)\, \frac{2}{t_{\max} - t_{\min}} .
+        u = \frac{2g(t) - g_{\min} - g_{\max}}{g_{\max} - g_{\min}} \in [-1, 1], \qquad
+        \partial_t \pi_k = \pi_k'(u)\, \frac{2 g'(t)}{g_{\max} - g_{\min}},
+
+    with :math:`g(t) = t` by default, or a monotone *warp* :math:`g` (``warp=(g, dg)``), e.g.
+    :func:`signal_fraction`, in which a diffused score changes at an even pace where :math:`t`
+    does not; :math:`g_{\min}, g_{\max}` are its values at the ends of ``t_range``.
 
     Subclasses give the NumPy evaluation (:meth:`_polynomials`) and the three-term recurrence
     :math:`\pi_{k+1} = (A_k u + B_k)\pi_k - C_k \pi_{k-1}` that the compiled :class:`Tensor`
@@ -761,19 +841,33 @@ class _TimePolynomials(Basis):
     depends_on_x = False
     depends_on_t = True
 
-    def __init__(self, degree: int, t_range=(0.0, 1.0)):
+    def __init__(self, degree: int, t_range=(0.0, 1.0), warp: tuple[Callable, Callable] | None = None):
         self.degree = _integer(degree, "degree", 0)
         self.t_range = _t_range(t_range)
         self.size = self.degree + 1
-        lo, hi = self.t_range
+        self.warp = _check_warp(warp)
+        lo, hi = (float(v) for v in self._g(np.array(self.t_range)))
+        if not (np.isfinite(lo) and np.isfinite(hi)) or lo == hi:
+            raise InputError(f"the warp g must be finite and take different values at the ends of t_range {self.t_range}, got {lo:g}, {hi:g}")
         self._mid, self._half = 0.5 * (lo + hi), 0.5 * (hi - lo)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.degree}, t_range={self.t_range})"
+        warp = "" if self.warp is None else ", warped"
+        return f"{type(self).__name__}({self.degree}, t_range={self.t_range}{warp})"
+
+    def _g(self, t: np.ndarray) -> np.ndarray:
+        return t if self.warp is None else np.broadcast_to(np.asarray(self.warp[0](t), dtype=float), t.shape)
 
     def mapped(self, t) -> np.ndarray:
         """:math:`u(t) \\in [-1, 1]` (no range check)."""
-        return (np.asarray(t, dtype=float) - self._mid) / self._half
+        return (self._g(np.asarray(t, dtype=float)) - self._mid) / self._half
+
+    def rate(self, t) -> np.ndarray:
+        """:math:`du/dt` at each time."""
+        t = np.asarray(t, dtype=float)
+        if self.warp is None:
+            return np.full(t.shape, 1.0 / self._half)
+        return np.broadcast_to(np.asarray(self.warp[1](t), dtype=float), t.shape) / self._half
 
     @abstractmethod
     def _polynomials(self, u: np.ndarray, derivative: bool) -> tuple[np.ndarray, np.ndarray | None]:
@@ -784,7 +878,7 @@ class _TimePolynomials(Basis):
         """``(A, B, C)``, each ``(p,)``: :math:`\\pi_1 = A_0 u + B_0`, then the three-term recurrence."""
 
     def _kernel_args(self, t):
-        return _owned(self.mapped(t)), 1.0 / self._half, tuple(_owned(a) for a in self._recurrence())
+        return _owned(self.mapped(t)), _owned(self.rate(t)), tuple(_owned(a) for a in self._recurrence())
 
     def _compute(self, x, t, which, compiled):
         p, dp = self._polynomials(self.mapped(t), "time_derivatives" in which)
@@ -795,7 +889,7 @@ class _TimePolynomials(Basis):
             if name in which:
                 out[name] = self._zeros(name, x)
         if "time_derivatives" in which:
-            out["time_derivatives"] = dp / self._half
+            out["time_derivatives"] = dp * self.rate(t)[:, None]
         return out
 
 
@@ -818,6 +912,9 @@ class Chebyshev(_TimePolynomials):
         :math:`p \ge 0`; :math:`J = p + 1`.
     t_range : (float, float)
         :math:`(t_{\min}, t_{\max})`, where ``t`` must lie.
+    warp : (callable, callable), optional
+        :math:`(g, g')`, vectorised in ``t``: polynomials in :math:`g(t)` instead of :math:`t`
+        (see :class:`_TimePolynomials`), e.g. :func:`signal_fraction`.
     """
 
     def _polynomials(self, u, derivative):
@@ -866,6 +963,9 @@ class Legendre(_TimePolynomials):
         :math:`p \ge 0`; :math:`J = p + 1`.
     t_range : (float, float)
         :math:`(t_{\min}, t_{\max})`, where ``t`` must lie.
+    warp : (callable, callable), optional
+        :math:`(g, g')`, vectorised in ``t``: polynomials in :math:`g(t)` instead of :math:`t`
+        (see :class:`_TimePolynomials`), e.g. :func:`signal_fraction`.
     """
 
     def _polynomials(self, u, derivative):

@@ -218,12 +218,22 @@ def esm_quadrature(basis: Basis, grid: Grid, times, density, target, *, model: s
     grid = _grid(grid, basis)
     nodes, W = _nodes(times)
     q, y, lam = _densities(density, grid, nodes), _targets(target, grid, nodes), _lambda(weight, nodes)
-    d = grid.points.shape[1]
+    m = nodes.size
+    rows = regression_blocks(basis, model, nodes, [grid.points] * m, list(y), [W[k] * lam[k] * q[k] * grid.weights for k in range(m)])
+    return QuadraticForm([rows], basis=basis, model=model, dim=grid.points.shape[1], name="esm-quadrature", kind=kind)
+
+
+def regression_blocks(basis: Basis, model: str, nodes, points, targets, weights) -> Block:
+    r"""One block of the weighted regression :math:`\tfrac12\sum_k\sum_i w_{ki}|s(x_{ki}, t_k) - y_{ki}|^2` (fixed points).
+
+    ``points[k]`` ``(n_k, d)``, ``targets[k]`` ``(n_k, d)`` and ``weights[k]`` ``(n_k,)`` at the
+    node ``nodes[k]``: the rows of :func:`fpcheck.learned.objectives.esm` with quadrature weights.
+    """
     blocks = []
-    for k, t in enumerate(nodes):
-        G = output_design(model, basis.evaluate(grid.points, float(t), design_needs(model)), d)
-        blocks.append(Block(G, np.einsum("rip,ri->rp", G, y[k]), 0.5 * np.sum(y[k] ** 2, axis=1), W[k] * lam[k] * q[k] * grid.weights, False))
-    return QuadraticForm([_stack(blocks)], basis=basis, model=model, dim=d, name="esm-quadrature", kind=kind)
+    for t, x, y, w in zip(nodes, points, targets, weights):
+        G = output_design(model, basis.evaluate(x, float(t), design_needs(model)), x.shape[1])
+        blocks.append(Block(G, np.einsum("rip,ri->rp", G, y), 0.5 * np.sum(y**2, axis=1), np.asarray(w, dtype=float), False))
+    return _stack(blocks)
 
 
 def ism_quadrature(basis: Basis, grid: Grid, times, density, *, model: str = "gradient", weight=None) -> QuadraticForm:

@@ -1,0 +1,367 @@
+r"""Fits of the built-in problems: a default basis, samples, the objective, the fit, the oracle and the checks.
+
+:func:`fit_problem` is what ``fpcheck fit``, the report's learning section and
+``benchmarks/bench_learned.py`` run.  For an objective and a (process, data) pair it
+
+1. builds :func:`default_basis` on the time window :math:`[t_0, t_1]` (default :data:`T_RANGE`
+   times the horizon);
+2. draws ``n`` samples (:func:`training_samples`) and assembles the objective's quadratic form;
+3. fits it with the ridge chosen on held-out samples (:func:`fpcheck.learned.fit.fit`);
+4. fits the *oracle*, explicit score matching of the same basis on the exact field (regression on
+   :math:`\nabla\log q_t` or :math:`v^*_t` with the same time weighting), on a quadrature
+   reference in 1D and on exact draws in 2-3D: the best the basis can do, which separates its
+   capacity from the objective's noise;
+5. measures both against the truth (:mod:`fpcheck.learned.checks`).
+
+**The basis** (:func:`default_basis`).  Gaussian bumps with widths that follow the kernel's
+spread, times Chebyshev polynomials in the signal fraction :math:`g = a_t^2/(a_t^2 + s_t^2)`:
+
+.. math::
+    \psi_{jk}(x, t) = \exp\Big(-\frac{|x - c_j|^2}{2 w_j^2\sigma(t)^2}\Big)\, T_k(u(g(t))), \qquad
+    \sigma(t) = \sqrt{a_t^2 r_0^2 + s_t^2} .
+
+The score of diffused data has structure of size :math:`\sqrt{a_t^2 r^2 + s_t^2}` for data
+structure of size :math:`r` (each Gaussian component is pushed to variance :math:`a_t^2 r^2 + s_t^2`),
+so bumps of width :math:`w_j\sigma(t)` keep their resolution relative to it at every time; with
+:math:`w_j r_0 = h` (the centre spacing) they are as wide as their spacing at :math:`t = 0` and
+widen with the noise.  The score depends on time only through :math:`(a_t, s_t^2)`; in the signal
+fraction it changes at a comparable pace over the whole window, where in :math:`t` it changes
+fastest near :math:`t_0`.  Measured on ``vp-linear`` x ``gmm1d-bimodal`` by the quadrature oracle
+(:math:`s_t^2`-weighted relative Fisher divergence on :math:`[0.01, 1]`), 20 centres x 7
+polynomials: 2.9e-4 in :math:`a_t`, 2.4e-4 in :math:`a_t^2`, 3.2e-4 in :math:`t`, 4.3e-4 in
+:math:`\log s_t^2`; bumps whose centres move with the kernel (:math:`a_t c_j`) all collapse onto
+one shape as :math:`a_t \to 0` and reach only 1.3e-1.  The default, 28 x 7 (196 parameters),
+reaches 6.6e-5.  Every figure is printed by ``benchmarks/bench_learned.py``.
+
+**Times** (:func:`training_samples`).  Stratified on the window (one draw per stratum of the
+time density), so the time integral is integrated with a variance :math:`O(n^{-3})` instead of
+:math:`O(n^{-1})`.  For the score objectives (weighting :math:`\lambda = s_t^2`) the density is
+:math:`p(t) \propto \sqrt{g(t)}` (:math:`= a_t` for VP) with weights :math:`\lambda/p`: the
+noise of the DSM target is where :math:`x_t` still carries information about :math:`x_0`,
+whose size is :math:`a_t`; predicted from the asymptotic covariance
+:math:`\mathrm{tr}(A^{-1}\Sigma_b)` for 20 x 7 bumps the optimal density lowers the excess over the oracle 1.9x
+and :math:`p \propto a_t` follows it to within 20% (measured: excess 5.7e-5 against 8.4e-5
+uniform at :math:`n = 10^6`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from . import checks as ck
+from .bases import RBF, Basis, Chebyshev, Concat, Polynomial, ScaledRBF, Tensor, signal_fraction, spread
+
+__all__ = [
+    "OBJECTIVES",
+    "T_RANGE",
+    "default_basis",
+    "training_samples",
+    "objective_form",
+    "LearnedFit",
+    "fit_problem",
+]
+
+#: Objective name -> the field it learns.
+OBJECTIVES = {"dsm": "score", "ism": "score", "ssm": "score", "esm": "score", "am": "velocity", "cfm": "velocity"}
+
+#: The default window, as fractions of the process's horizon.
+T_RANGE = (0.01, 1.0)
+
+#: Interior times per Action Matching path.
+AM_POINTS = 8
+
+#: Ridges tried for Action Matching: its held-out choice often reaches the default grid's top, 0.1.
+AM_RIDGES = np.logspace(-8.0, 1.0, 19)
+
+#: Pooled kernel samples that place the centres.
+PILOT = 20000
+
+
+def _window(process, t_range) -> tuple[float, float]:
+    T = float(process.T)
+    lo, hi = (T_RANGE[0] * T, T_RANGE[1] * T) if t_range is None else (float(t_range[0]), float(t_range[1]))
+    if not 0 < lo < hi <= T:
+        raise InputError(f"t_range must be (t0, t1) with 0 < t0 < t1 <= T = {T:g}, got ({lo:g}, {hi:g})")
+    return lo, hi
+
+
+def default_basis(process, data, t_range=None, *, centres: int | None = None, degree: int = 6, seed: int = 0,
+                  field: str = "score") -> Basis:
+    r"""Bumps of widths :math:`w_j\sigma(t)` times Chebyshev polynomials in the signal fraction (module notes).
+
+    Parameters
+    ----------
+    process : AffineProcess
+    data : Distribution
+        Used only through samples: a pilot of :data:`PILOT` kernel samples on the window places
+        the centres (in 1D a uniform grid from their smallest to their largest, in 2-3D k-means,
+        :meth:`~fpcheck.learned.bases.RBF.from_data`).
+    t_range : (float, float), optional
+        The window; default :data:`T_RANGE` times the horizon.
+    centres : int, optional
+        Number of centres; default 28 in 1D, 64 in 2D, 96 in 3D.
+    degree : int
+        Chebyshev degree in time (``degree + 1`` polynomials).
+    seed : int
+        Seed of the pilot.
+    field : {"score", "velocity"}
+        For a velocity, a quadratic polynomial in :math:`x` times the same time polynomials is
+        added to the potential: the drift part :math:`f = -\tfrac12\beta_t x` of the VP velocity
+        :math:`f - \tfrac12 g^2\nabla\log q_t` is linear over the whole range, which bumps as
+        narrow as the data's structure at :math:`t_0` can only follow with a ripple (the oracle's
+        relative error at :math:`t = 0.01` was 0.57 without it).
+
+    Returns
+    -------
+    Basis
+        ``Tensor(ScaledRBF(...), Chebyshev(degree, t_range, warp=signal_fraction(process)))``:
+        :math:`r_0 = \tfrac43 h` with :math:`h` the spacing (the median nearest-centre distance in
+        2-3D), widths :math:`w_j = h_j / r_0`.
+    """
+    from ._samples import kernel_samples
+
+    t0, t1 = _window(process, t_range)
+    rng = np.random.default_rng(seed)
+    pilot = kernel_samples(process, data, PILOT, rng, t_range=(t0, t1)).x
+    d = pilot.shape[1]
+    m = int(centres) if centres is not None else {1: 28, 2: 64}.get(d, 96)
+    if m < 2:
+        raise InputError(f"centres must be at least 2, got {m}")
+    if d == 1:
+        c = np.linspace(pilot.min(), pilot.max(), m)[:, None]
+        h = np.full(m, c[1, 0] - c[0, 0])
+    else:
+        rbf = RBF.from_data(pilot, m, seed=seed)
+        c, h = np.asarray(rbf.centres), np.asarray(rbf.widths)
+    r0 = 4.0 / 3.0 * float(np.median(h))
+    space = ScaledRBF(c, h / r0, *spread(process, r0), t_range=(t0, t1))
+    time_basis = Chebyshev(degree, (t0, t1), warp=signal_fraction(process))
+    if field == "score":
+        return Tensor(space, time_basis)
+    if field != "velocity":
+        raise InputError(f"field must be 'score' or 'velocity', got {field!r}")
+    return Concat(Tensor(space, time_basis), Tensor(Polynomial(d, 2), time_basis))
+
+
+def _stratified(n: int, t_range, density: Callable | None, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` times stratified on ``t_range`` for the density ``density`` (uniform if None) and ``p/uniform`` at them."""
+    t0, t1 = t_range
+    u = (np.arange(n) + rng.uniform(size=n)) / n
+    rng.shuffle(u)
+    if density is None:
+        return t0 + (t1 - t0) * u, np.ones(n)
+    tt = np.linspace(t0, t1, 4097)
+    dens = np.asarray(density(tt), dtype=float)
+    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(tt))])
+    t = np.interp(u * cdf[-1], cdf, tt)
+    return t, np.interp(t, tt, dens) * (t1 - t0) / cdf[-1]
+
+
+def training_samples(objective: str, process, data, n: int, rng: np.random.Generator, t_range=None):
+    r"""Samples for an objective (module notes): kernel samples at stratified times, or coupled paths for AM.
+
+    Returns
+    -------
+    (KernelSamples, weights) for dsm, ism, ssm, esm and cfm, where ``weights`` is
+    :math:`\lambda(t)/p(t)`; for ``am`` a dict with ``start``, ``end``, ``x`` (n / m, m, d) and
+    ``t`` (n / m, m): ``n`` samples of the interior marginals in all, on ``n / m`` kernel paths
+    with :data:`AM_POINTS` = m stratified times each, and the paths' ends.
+    """
+    from ._samples import kernel_samples, noise_weight
+
+    t0, t1 = _window(process, t_range)
+    if objective not in OBJECTIVES:
+        raise InputError(f"unknown objective {objective!r}; known: {', '.join(OBJECTIVES)}")
+    if objective == "am":
+        n = max(1, n // AM_POINTS)
+        base = kernel_samples(process, data, n, rng, t=t0)
+        k = np.arange(AM_POINTS)
+        t = t0 + (t1 - t0) * (k[None, :] + rng.uniform(size=(n, AM_POINTS))) / AM_POINTS
+        x = np.stack([base.at(t[:, j]).x for j in range(AM_POINTS)], axis=1)
+        return {"start": base.x, "end": base.at(t1).x, "x": x, "t": t, "t_range": (t0, t1)}
+    if OBJECTIVES[objective] == "score":
+        g = signal_fraction(process)[0]
+        times, p = _stratified(n, (t0, t1), lambda s: np.sqrt(g(s)), rng)
+        weights = noise_weight(process)(times) / p
+    else:
+        times, p = _stratified(n, (t0, t1), None, rng)
+        weights = 1.0 / p
+    return kernel_samples(process, data, n, rng, t=times), weights
+
+
+def objective_form(objective: str, basis: Basis, samples, truth=None, rng: np.random.Generator | None = None):
+    """The quadratic form of ``objective`` on :func:`training_samples` (``truth`` for ``esm``, ``rng`` for ``ssm``)."""
+    from . import objectives as ob
+
+    if objective == "am":
+        s = samples
+        return ob.action_matching(basis, s["start"], s["end"], s["x"], s["t"], s["t_range"])
+    smp, w = samples
+    if objective == "dsm":
+        return ob.dsm(basis, smp, weight=w)
+    if objective == "ism":
+        return ob.ism(basis, smp.x, smp.t, weight=w)
+    if objective == "ssm":
+        return ob.sliced(basis, smp.x, smp.t, rng=rng, variance_reduced=True, weight=w)
+    if objective == "cfm":
+        return ob.flow_matching(basis, smp, weight=w)
+    if objective == "esm":
+        if truth is None:
+            raise InputError("esm needs the truth (the exact score)")
+        from ._samples import exact_values
+
+        return ob.esm(basis, smp.x, smp.t, exact_values(truth, smp.x, smp.t, "score"), weight=w)
+    raise InputError(f"unknown objective {objective!r}; known: {', '.join(OBJECTIVES)}")
+
+
+@dataclass
+class LearnedFit:
+    r"""A fit, its oracle and their errors.
+
+    Attributes
+    ----------
+    objective, process, data : str
+    n : int
+        Samples: kernel samples, or for AM samples of the interior marginals (:data:`AM_POINTS` per path).
+    field : LinearField
+    oracle : LinearField
+    errors, oracle_errors : FieldErrors
+        Against the truth, :math:`\lambda = s_t^2` for scores and 1 for velocities.
+    fit_time_s, oracle_time_s : float
+    parameters : int
+    """
+
+    objective: str
+    process: str
+    data: str
+    n: int
+    field: object
+    oracle: object
+    errors: ck.FieldErrors
+    oracle_errors: ck.FieldErrors
+    fit_time_s: float
+    oracle_time_s: float
+    parameters: int
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return OBJECTIVES[self.objective]
+
+    def to_dict(self) -> dict:
+        """The JSON of ``fpcheck fit --json``."""
+        e, o = self.errors, self.oracle_errors
+        out = {"objective": self.objective, "process": self.process, "data": self.data, "n": int(self.n),
+               "parameters": self.parameters, "ridge": self.field.rho, "times": e.times.tolist()}
+        if self.kind == "score":
+            out.update({
+                "relative_fisher_divergence": e.relative.tolist(),
+                "relative_fisher_divergence_se": e.standard_error.tolist(),
+                "weighted_relative_fisher_divergence": e.integrated,
+                "weighted_relative_fisher_divergence_se": e.integrated_se,
+                "oracle_relative_fisher_divergence": o.relative.tolist(),
+                "oracle_weighted_relative_fisher_divergence": o.integrated,
+            })
+        else:
+            out.update({
+                "relative_velocity_error": e.relative.tolist(),
+                "relative_velocity_error_se": e.standard_error.tolist(),
+                "integrated_relative_velocity_error": e.integrated,
+                "integrated_relative_velocity_error_se": e.integrated_se,
+                "oracle_relative_velocity_error": o.relative.tolist(),
+                "oracle_integrated_relative_velocity_error": o.integrated,
+            })
+        out.update({"fit_time_s": self.fit_time_s, "oracle_time_s": self.oracle_time_s})
+        out.update(self.extra)
+        return out
+
+    def table(self) -> str:
+        """Per-time errors of the fit and the oracle, and the integrals."""
+        e, o = self.errors, self.oracle_errors
+        name = "relative Fisher divergence" if self.kind == "score" else "relative velocity error"
+        lines = [f"{self.objective} on {self.process} x {self.data}, n = {self.n}, {self.parameters} parameters, "
+                 f"ridge {self.field.rho:.1e}, fit {self.fit_time_s:.1f} s", f"{'t':>8}  {name:>30}  {'oracle':>10}"]
+        step = max(1, e.times.size // 12)
+        for k in range(0, e.times.size, step):
+            lines.append(f"{e.times[k]:8.4f}  {e.relative[k]:18.3e} +- {e.standard_error[k]:8.1e}  {o.relative[k]:10.3e}")
+        w = "s_t^2-weighted" if self.kind == "score" else "integrated"
+        lines.append(f"{w}: {e.integrated:.3e} +- {e.integrated_se:.1e}   oracle {o.integrated:.3e}")
+        return "\n".join(lines)
+
+
+def _reference(truth, process, data, times, field_name: str, rng, n_points: int, grid=None):
+    """A quadrature reference in 1D (exact pdf on a fine grid of the marginal's range), draws in 2-3D, or the grid solver's."""
+    from ..distributions import GaussianMixture
+
+    if not isinstance(getattr(truth, "data", None), GaussianMixture):
+        if grid is None:
+            raise InputError(f"data {data!r} has no closed-form marginals: pass a grid for the grid solver's truth")
+        return ck.grid_reference(process, truth.data, times, grid, field_name)
+    if truth.dim == 1:
+        return ck.quadrature_reference(truth, times, field_name)
+    return ck.exact_reference(truth, times, n_points, rng, field_name)
+
+
+def fit_problem(objective: str, process: str = "vp-linear", data: str = "gmm1d-bimodal", n: int = 100_000, *,
+                seed: int = 0, t_range=None, basis: Basis | None = None, reference_n: int = 4000, grid=None,
+                ridge="auto") -> LearnedFit:
+    r"""Fit ``objective`` on a built-in problem and check it and its oracle against the truth (module notes).
+
+    Parameters
+    ----------
+    objective : {"dsm", "ism", "ssm", "esm", "am", "cfm"}
+    process, data : str
+        Names from :mod:`fpcheck.problems` (an affine process).
+    n : int
+        Training samples.
+    seed : int
+    t_range : (float, float), optional
+    basis : Basis, optional
+        Default :func:`default_basis`.
+    reference_n : int
+        Exact draws per time node of the 2-3D references (the oracle's and, independent of it, the
+        evaluation's); 1D references are by quadrature.
+    grid : Grid, optional
+        For data without closed-form marginals: the grid solver's truth.
+    ridge : "auto", float or sequence
+        As for :func:`fpcheck.learned.fit.fit`.
+    """
+    from .. import problems
+    from ..analytic import ExactMarginals
+    from .fit import LinearField, fit, solve
+
+    if objective not in OBJECTIVES:
+        raise InputError(f"unknown objective {objective!r}; known: {', '.join(OBJECTIVES)}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 100:
+        raise InputError(f"n must be an integer >= 100, got {n!r}")
+    proc, dist = problems.process(process), problems.data(data)
+    truth = ExactMarginals(proc, dist)
+    t0, t1 = _window(proc, t_range)
+    kind = OBJECTIVES[objective]
+    basis = default_basis(proc, dist, (t0, t1), seed=seed, field=kind) if basis is None else basis
+    rng = np.random.default_rng(seed)
+    times = ck.error_times((t0, t1))
+    lam = ck.score_weight(proc, times[0]) if kind == "score" else None
+    evaluation = _reference(truth, proc, dist, times, kind, np.random.default_rng([seed, 1]), reference_n, grid)
+    tic = time.perf_counter()
+    samples = training_samples(objective, proc, dist, int(n), rng, (t0, t1))
+    form = objective_form(objective, basis, samples, truth=truth, rng=rng)
+    learned = fit(form, AM_RIDGES if (objective == "am" and isinstance(ridge, str)) else ridge)
+    fit_time = time.perf_counter() - tic
+    del form, samples
+    tic = time.perf_counter()
+    if truth.dim == 1 or evaluation.monte_carlo is False:
+        oracle_ref = evaluation
+    else:
+        oracle_ref = _reference(truth, proc, dist, times, kind, np.random.default_rng([seed, 2]), reference_n, grid)
+    oform = ck.oracle_form(basis, oracle_ref, lam)
+    oracle = LinearField(basis, solve(oform, ck.ORACLE_RIDGE), model="gradient", dim=truth.dim, rho=ck.ORACLE_RIDGE,
+                         kind=kind, objective="oracle")
+    oracle_time = time.perf_counter() - tic
+    return LearnedFit(objective, process, data, int(n), learned, oracle, ck.field_errors(learned, evaluation, lam),
+                      ck.field_errors(oracle, evaluation, lam), fit_time, oracle_time, int(learned.theta.size))

@@ -88,6 +88,9 @@ def _make(name: str, d: int, rng) -> bases.Basis:
             ScaledRBF(_centres(rng, 3, d), 0.8, *bases.spread(VP, 0.4), VP_RANGE),
             Chebyshev(4, VP_RANGE, warp=bases.signal_fraction(VP)),
         )
+    if name == "centred":  # minus functions of t alone: the time derivatives change, the x-derivatives do not
+        inner = Tensor(ScaledRBF(_centres(rng, 3, d), 0.8, _sigma, _dsigma, T_RANGE), Chebyshev(2, T_RANGE))
+        return bases.Centred(inner, Legendre(3, T_RANGE), rng.standard_normal((4, inner.size)))
     if name == "tensor_polynomial_rbf":  # both factors depend on x: the cross term of the Laplacian
         return Tensor(Polynomial(d, 2), RBF(_centres(rng, 2, d), 0.9))
     if name == "concat":
@@ -106,6 +109,7 @@ ALL_BASES = [
     "tensor_rbf_chebyshev",
     "tensor_scaled_legendre",
     "tensor_spread_warped",
+    "centred",
     "tensor_polynomial_rbf",
     "concat",
 ]
@@ -299,6 +303,22 @@ def test_sizes_exponents_and_shapes(d):
     assert f.values.shape == (0, 24) and f.gradients.shape == (0, 24, d)
     # time bases take points of any dimension
     assert Chebyshev(2).gradients(np.zeros((3, 3)), 0.5).shape == (3, 3, 3)
+
+
+def test_centred_on_samples_removes_the_means():
+    rng = np.random.default_rng(5)
+    inner = Tensor(RBF(_centres(rng, 4, 1), 0.7), Chebyshev(2, T_RANGE))
+    times = np.linspace(*T_RANGE, 9)
+    samples = [rng.normal(0.3 * t, 0.5, size=(400, 1)) for t in times]
+    # polynomial means of degree 8 interpolate the 9 sample means exactly
+    c = bases.Centred.on_samples(inner, Legendre(8, T_RANGE), times, samples)
+    for x, t in zip(samples, times):
+        np.testing.assert_allclose(c.values(x, t).mean(axis=0), 0.0, atol=1e-10)
+        np.testing.assert_array_equal(c.gradients(x, t), inner.gradients(x, t))
+    with pytest.raises(InputError, match="functions of t alone"):
+        bases.Centred(inner, RBF(_centres(rng, 2, 1), 1.0), np.zeros((2, inner.size)))
+    with pytest.raises(InputError, match="coefficients must have shape"):
+        bases.Centred(inner, Legendre(2, T_RANGE), np.zeros((2, inner.size)))
 
 
 def test_from_data_and_on_grid():

@@ -66,8 +66,8 @@ def test_bad_arguments():
         recipes.fit_problem("dsm", n=10)
     with pytest.raises(InputError, match="t_range"):
         recipes.fit_problem("dsm", n=1000, t_range=(0.0, 1.0))
-    with pytest.raises(InputError, match="field must be"):
-        recipes.default_basis(problems.process("vp-linear"), problems.data("gmm1d-bimodal"), field="density")
+    with pytest.raises(InputError, match="centres"):
+        recipes.default_basis(problems.process("vp-linear"), problems.data("gmm1d-bimodal"), centres=1)
 
 
 def test_cli_fit_writes_the_json(tmp_path, capsys):

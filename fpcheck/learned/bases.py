@@ -67,6 +67,7 @@ __all__ = [
     "Legendre",
     "Tensor",
     "Concat",
+    "Centred",
     "signal_fraction",
     "spread",
 ]
@@ -1120,3 +1121,72 @@ class Concat(Basis):
     def _compute(self, x, t, which, compiled):
         parts = [b._compute(x, t, which, compiled) for b in self.bases]
         return {name: np.concatenate([p[name] for p in parts], axis=1) for name in which}
+
+
+class Centred(Basis):
+    r"""Features minus functions of time alone: :math:`\tilde\psi_j(x, t) = \psi_j(x, t) - m_j(t)`, :math:`m_j = \sum_k C_{kj}\pi_k(t)`.
+
+    Gradients and Laplacians are those of :math:`\psi`; :math:`\partial_t\tilde\psi_j = \partial_t\psi_j - m_j'(t)`.
+    With :math:`m_j(t) \approx E_{q_t}\psi_j` (:meth:`on_samples`), a combination of features that
+    is nearly constant in :math:`x` on the support of :math:`q_t` becomes nearly zero.  For Action
+    Matching this is what matters: its loss cannot see :math:`s_t + f(t)`, so such a combination
+    has a tiny quadratic term but a linear term of the size of its *values*, and sampling noise
+    pushes it far (the ridge has to be large, and biases the rest); centred, its values, and its
+    linear term with them, nearly vanish.  Subtracting functions of :math:`t` leaves every
+    velocity :math:`\nabla s_t` and the population loss unchanged, whatever :math:`m_j`.
+
+    Parameters
+    ----------
+    basis : Basis
+        The features :math:`\psi`.
+    time : Basis
+        Functions of time alone (e.g. :class:`Chebyshev`), :math:`\pi_k`.
+    coefficients : array_like (time.size, basis.size)
+        :math:`C`.
+    """
+
+    def __init__(self, basis: Basis, time: Basis, coefficients):
+        for b, name in ((basis, "basis"), (time, "time")):
+            if not isinstance(b, Basis):
+                raise InputError(f"{name} must be a fpcheck.learned.bases.Basis, got {type(b).__name__}")
+        if time.depends_on_x:
+            raise InputError(f"time must be a basis of functions of t alone, got {time!r}")
+        C = val.finite_array(coefficients, "coefficients")
+        if C.shape != (time.size, basis.size):
+            raise InputError(f"coefficients must have shape ({time.size}, {basis.size}), got {C.shape}")
+        self.basis, self.time, self.coefficients = basis, time, _readonly(C.copy())
+        self.dim, self.size = basis.dim, basis.size
+        self.t_range = _common_t_range([basis, time], "Centred")
+        self.depends_on_x, self.depends_on_t = basis.depends_on_x, True
+
+    def __repr__(self) -> str:
+        return f"Centred({self.basis!r}, {self.time!r})"
+
+    @classmethod
+    def on_samples(cls, basis: Basis, time: Basis, times, samples) -> Centred:
+        r""":math:`m_j` by least squares of the means :math:`\overline{\psi_j(x, t_i)}` over ``samples[i]`` on the time basis.
+
+        Parameters
+        ----------
+        basis, time : Basis
+        times : array_like (k,)
+            At least ``time.size`` distinct times.
+        samples : sequence of array (n_i, d)
+            Draws of :math:`q_{t_i}`.
+        """
+        times = val.finite_array(times, "times")
+        if times.ndim != 1 or times.size < time.size or len(samples) != times.size:
+            raise InputError(f"need one sample array per time and at least {time.size} times, got {times.size} and {len(samples)}")
+        means = np.stack([basis.values(x, float(t)).mean(axis=0) for x, t in zip(samples, times)])
+        P = time.values(np.zeros((times.size, 1 if basis.dim is None else basis.dim)), times)
+        C, *_ = np.linalg.lstsq(P, means, rcond=None)
+        return cls(basis, time, C)
+
+    def _compute(self, x, t, which, compiled):
+        out = self.basis._compute(x, t, which, compiled)
+        if "values" in which or "time_derivatives" in which:
+            tw = tuple(w for w in ("values", "time_derivatives") if w in which)
+            ft = self.time._compute(x, t, tw, compiled)
+            for name in tw:
+                out[name] = out[name] - ft[name] @ self.coefficients
+        return out

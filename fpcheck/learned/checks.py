@@ -34,7 +34,7 @@ import numpy as np
 from .. import _validation as val
 from ..errors import InputError
 
-__all__ = ["Reference", "FieldErrors", "error_times", "exact_reference", "quadrature_reference", "grid_reference", "oracle_form", "score_weight", "field_errors", "pushforward_l1"]
+__all__ = ["Reference", "FieldErrors", "error_times", "exact_reference", "quadrature_reference", "grid_reference", "resample", "oracle_form", "score_weight", "field_errors", "pushforward_l1"]
 
 FIELDS = ("score", "velocity")
 
@@ -258,7 +258,8 @@ def _support(dens, floor: float):
     r"""The density on the smallest box of cells holding every cell above ``floor`` times its maximum.
 
     The solver's far tails are round-off (:math:`|\bar q| \sim 10^{-17}`, of either sign), where
-    :math:`\log q` is undefined; the cells left out hold at most ``floor`` :math:`\max\bar q` each.
+    :math:`\log q` is undefined; the cells left out hold at most ``floor`` :math:`\max\bar q` each,
+    and cells inside the box below that (corners, in 2-3D) are set to it.
     """
     from ..grid.density import GridDensity
     from ..grid.grids import Grid
@@ -272,13 +273,27 @@ def _support(dens, floor: float):
         index.append(slice(lo, hi))
         edges = g.edges(k)
         bounds.append((float(edges[lo]), float(edges[hi])))
-    values = v[tuple(index)]
-    if np.any(values <= 0):
-        raise InputError(
-            f"the grid density has cells <= 0 inside its support (smallest {values.min():.3g}): the score is undefined "
-            "there; refine the grid or start the time rule later"
-        )
+    # in 2-3D the box's corners can lie far from the support: their round-off is lifted to the floor,
+    # where the score is wrong but weighs below floor * max|score|^2 per cell
+    values = np.maximum(v[tuple(index)], floor * v.max())
     return GridDensity(Grid(bounds, values.shape), values)
+
+
+def resample(reference: Reference, n: int, rng: np.random.Generator) -> Reference:
+    r"""Draws from a quadrature reference: ``n`` points per node with probabilities :math:`w_{ki}`, weights :math:`1/n`.
+
+    For 2-3D grid references, whose cells are too many to fit or evaluate on at every node: the
+    points become exact draws of the grid density (on its cell centres), with standard errors.
+    """
+    if reference.monte_carlo:
+        raise InputError("resample needs a quadrature reference")
+    pts, wts, vals = [], [], []
+    for x, w, v in zip(reference.points, reference.weights, reference.values):
+        idx = rng.choice(w.size, size=int(n), p=w / w.sum())
+        pts.append(x[idx])
+        vals.append(v[idx])
+        wts.append(np.full(int(n), 1.0 / int(n)))
+    return Reference(reference.times, reference.time_weights, pts, wts, vals, reference.field, True)
 
 
 def score_weight(process, times) -> np.ndarray:

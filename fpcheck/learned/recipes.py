@@ -54,12 +54,13 @@ import numpy as np
 
 from ..errors import InputError
 from . import checks as ck
-from .bases import RBF, Basis, Chebyshev, Concat, Polynomial, ScaledRBF, Tensor, signal_fraction, spread
+from .bases import RBF, Basis, Centred, Chebyshev, Concat, Polynomial, ScaledRBF, Tensor, signal_fraction, spread
 
 __all__ = [
     "OBJECTIVES",
     "T_RANGE",
     "default_basis",
+    "centred_for_action_matching",
     "training_samples",
     "objective_form",
     "LearnedFit",
@@ -72,11 +73,26 @@ OBJECTIVES = {"dsm": "score", "ism": "score", "ssm": "score", "esm": "score", "a
 #: The default window, as fractions of the process's horizon.
 T_RANGE = (0.01, 1.0)
 
-#: Interior times per Action Matching path.
-AM_POINTS = 8
+#: Interior times per Action Matching path, stratified on the window.  At a fixed number of samples,
+#: more per path trade the paths' own noise (about 1/paths) for the noise of the stratified time
+#: integral of each path's d/dt terms (about 1/(paths m^3)): at 10^6 samples the integrated error
+#: was 1.2e-2 at 8 per path and 1.0e-2 at 16 (uncentred features).
+AM_POINTS = 16
 
-#: Ridges tried for Action Matching: its held-out choice often reaches the default grid's top, 0.1.
-AM_RIDGES = np.logspace(-8.0, 1.0, 19)
+#: Pilot draws per time node and Chebyshev degree of the means that centre Action Matching's features.
+CENTRING_PILOT = 2000
+CENTRING_DEGREE = 24
+
+#: How the ridge is chosen on held-out samples (:func:`fpcheck.learned.fit.fit`): the smallest upper
+#: bound (value + 2 se), since for sliced and implicit score matching, as for Action Matching, the
+#: held-out values differ between ridges by less than their noise at small ridges (sliced SM at
+#: n = 2e5, seed 1: -0.30 +- 0.11 at 3e-8, -0.37 +- 0.07 at 1e-6, -0.35 +- 0.03 at 3e-2), and the
+#: smallest value chose a field with relative error 33.
+RULE = "upper"
+
+#: Ridges tried: every half decade from 1e-8 to 10 (Action Matching, implicit and sliced score
+#: matching chose 0.1, the top of :data:`fpcheck.learned.fit.RIDGE_GRID`).
+RIDGES = np.logspace(-8.0, 1.0, 19)
 
 #: Pooled kernel samples that place the centres.
 PILOT = 20000
@@ -90,8 +106,7 @@ def _window(process, t_range) -> tuple[float, float]:
     return lo, hi
 
 
-def default_basis(process, data, t_range=None, *, centres: int | None = None, degree: int = 6, seed: int = 0,
-                  field: str = "score") -> Basis:
+def default_basis(process, data, t_range=None, *, centres: int | None = None, degree: int = 6, seed: int = 0) -> Basis:
     r"""Bumps of widths :math:`w_j\sigma(t)` times Chebyshev polynomials in the signal fraction (module notes).
 
     Parameters
@@ -109,19 +124,16 @@ def default_basis(process, data, t_range=None, *, centres: int | None = None, de
         Chebyshev degree in time (``degree + 1`` polynomials).
     seed : int
         Seed of the pilot.
-    field : {"score", "velocity"}
-        For a velocity, a quadratic polynomial in :math:`x` times the same time polynomials is
-        added to the potential: the drift part :math:`f = -\tfrac12\beta_t x` of the VP velocity
-        :math:`f - \tfrac12 g^2\nabla\log q_t` is linear over the whole range, which bumps as
-        narrow as the data's structure at :math:`t_0` can only follow with a ripple (the oracle's
-        relative error at :math:`t = 0.01` was 0.57 without it).
-
     Returns
     -------
     Basis
-        ``Tensor(ScaledRBF(...), Chebyshev(degree, t_range, warp=signal_fraction(process)))``:
-        :math:`r_0 = \tfrac43 h` with :math:`h` the spacing (the median nearest-centre distance in
-        2-3D), widths :math:`w_j = h_j / r_0`.
+        ``Tensor(ScaledRBF(...), T) + Tensor(Polynomial(d, 2), T)`` with
+        ``T = Chebyshev(degree, t_range, warp=signal_fraction(process))``: :math:`r_0 = \tfrac43 h`
+        with :math:`h` the spacing (the median nearest-centre distance in 2-3D), widths
+        :math:`w_j = h_j / r_0`.  The quadratic potentials give the field its linear tails, as a
+        Gaussian's: without them a learned score falls to 0 beyond the outermost bumps (at
+        :math:`x = 6`, :math:`t = 1`: -0.9 against the exact -6), and reverse-SDE particles that start
+        in the far tail of :math:`q_T` escape to :math:`|x| \sim 10^2`.
     """
     from ._samples import kernel_samples
 
@@ -141,11 +153,25 @@ def default_basis(process, data, t_range=None, *, centres: int | None = None, de
     r0 = 4.0 / 3.0 * float(np.median(h))
     space = ScaledRBF(c, h / r0, *spread(process, r0), t_range=(t0, t1))
     time_basis = Chebyshev(degree, (t0, t1), warp=signal_fraction(process))
-    if field == "score":
-        return Tensor(space, time_basis)
-    if field != "velocity":
-        raise InputError(f"field must be 'score' or 'velocity', got {field!r}")
     return Concat(Tensor(space, time_basis), Tensor(Polynomial(d, 2), time_basis))
+
+
+def centred_for_action_matching(basis: Basis, process, data, t_range=None, *, seed: int = 0) -> Basis:
+    r"""``basis`` minus pilot estimates of its means :math:`E_{q_t}\psi_j` (:class:`~fpcheck.learned.bases.Centred`).
+
+    The means are fitted by :data:`CENTRING_DEGREE` + 1 Chebyshev polynomials in the signal fraction
+    to :data:`CENTRING_PILOT` kernel samples at each node of :func:`fpcheck.learned.checks.error_times`.
+    Measured (``vp-linear`` x ``gmm1d-bimodal``, 10^6 samples, 16 per path): integrated relative
+    velocity error 4.9e-3 with the ridge chosen at 0.03, against 1.0e-2 at 0.1 uncentred.
+    """
+    from ._samples import kernel_samples
+
+    t0, t1 = _window(process, t_range)
+    nodes, _ = ck.error_times((t0, t1))
+    rng = np.random.default_rng([seed, 3])
+    samples = [kernel_samples(process, data, CENTRING_PILOT, rng, t=float(t)).x for t in nodes]
+    time_basis = Chebyshev(CENTRING_DEGREE, (t0, t1), warp=signal_fraction(process))
+    return Centred.on_samples(basis, time_basis, nodes, samples)
 
 
 def _stratified(n: int, t_range, density: Callable | None, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -294,17 +320,48 @@ class LearnedFit:
         return "\n".join(lines)
 
 
-def _reference(truth, process, data, times, field_name: str, rng, n_points: int, grid=None):
-    """A quadrature reference in 1D (exact pdf on a fine grid of the marginal's range), draws in 2-3D, or the grid solver's."""
-    from ..distributions import GaussianMixture
+class _Truth:
+    """Where a problem's references come from: the mixture's closed form, or the grid solver (:data:`GRID_TRUTH`)."""
 
-    if not isinstance(getattr(truth, "data", None), GaussianMixture):
-        if grid is None:
-            raise InputError(f"data {data!r} has no closed-form marginals: pass a grid for the grid solver's truth")
-        return ck.grid_reference(process, truth.data, times, grid, field_name)
-    if truth.dim == 1:
-        return ck.quadrature_reference(truth, times, field_name)
-    return ck.exact_reference(truth, times, n_points, rng, field_name)
+    def __init__(self, process, data, name: str, grid=None):
+        from ..analytic import ExactMarginals
+        from ..distributions import GaussianMixture
+
+        self.process, self.data, self.dim = process, data, data.dim
+        self.exact = ExactMarginals(process, data) if isinstance(data, GaussianMixture) else None
+        if self.exact is None and grid is None:
+            if name not in GRID_TRUTH:
+                raise InputError(f"data {name!r} has no closed-form marginals and no default grid: pass grid=")
+            grid = _grid(*GRID_TRUTH[name])
+        self.grid = grid
+
+    def reference(self, times, field_name: str, rng, n_points: int, grid_points: bool = True):
+        """Quadrature in 1D (closed form or grid), exact draws in 2-3D, draws from the grid density in 2-3D."""
+        if self.exact is None:
+            ref = ck.grid_reference(self.process, self.data, times, self.grid, field_name)
+            return ref if (self.dim == 1 and grid_points) else ck.resample(ref, n_points, rng)
+        if self.dim == 1:
+            return ck.quadrature_reference(self.exact, times, field_name)
+        return ck.exact_reference(self.exact, times, n_points, rng, field_name)
+
+
+def _grid(bounds, cells):
+    from ..grid.grids import Grid
+
+    return Grid(bounds, cells)
+
+
+#: Data without closed-form marginals (or whose truth is taken from the grid solver on purpose, as
+#: the issue of the grid's own score asks): ``(bounds, cells)`` of the grid, box faces on cell faces.
+#: The window starts at :data:`GRID_T0` times the horizon there: at ``vp-linear``'s t = 0.05 the
+#: kernel's width s_t = 0.17 is 7 cells of 0.025 (2D) and 34 of 0.005 (1D), so the grid score's
+#: O((h/s_t)^4) error is below 5e-4 relative (1D: below 1e-6).
+GRID_TRUTH = {
+    "box1d": ([(-5.0, 5.0)], 2000),
+    "doublewell1d": ([(-5.0, 5.0)], 2000),
+    "checkerboard2d": ([(-5.0, 5.0), (-5.0, 5.0)], (400, 400)),
+}
+GRID_T0 = 0.05
 
 
 def fit_problem(objective: str, process: str = "vp-linear", data: str = "gmm1d-bimodal", n: int = 100_000, *,
@@ -327,12 +384,12 @@ def fit_problem(objective: str, process: str = "vp-linear", data: str = "gmm1d-b
         Exact draws per time node of the 2-3D references (the oracle's and, independent of it, the
         evaluation's); 1D references are by quadrature.
     grid : Grid, optional
-        For data without closed-form marginals: the grid solver's truth.
+        For data that are not Gaussian mixtures, the grid of the solver's truth (default
+        :data:`GRID_TRUTH`; their window starts at :data:`GRID_T0` times the horizon).
     ridge : "auto", float or sequence
         As for :func:`fpcheck.learned.fit.fit`.
     """
     from .. import problems
-    from ..analytic import ExactMarginals
     from .fit import LinearField, fit, solve
 
     if objective not in OBJECTIVES:
@@ -340,25 +397,35 @@ def fit_problem(objective: str, process: str = "vp-linear", data: str = "gmm1d-b
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 100:
         raise InputError(f"n must be an integer >= 100, got {n!r}")
     proc, dist = problems.process(process), problems.data(data)
-    truth = ExactMarginals(proc, dist)
+    truth = _Truth(proc, dist, data, grid)
+    if t_range is None and truth.exact is None:
+        t_range = (GRID_T0 * float(proc.T), float(proc.T))
     t0, t1 = _window(proc, t_range)
     kind = OBJECTIVES[objective]
-    basis = default_basis(proc, dist, (t0, t1), seed=seed, field=kind) if basis is None else basis
+    if basis is None:
+        basis = default_basis(proc, dist, (t0, t1), seed=seed)
+        if objective == "am":
+            basis = centred_for_action_matching(basis, proc, dist, (t0, t1), seed=seed)
     rng = np.random.default_rng(seed)
     times = ck.error_times((t0, t1))
     lam = ck.score_weight(proc, times[0]) if kind == "score" else None
-    evaluation = _reference(truth, proc, dist, times, kind, np.random.default_rng([seed, 1]), reference_n, grid)
+    if objective == "esm" and truth.exact is None:
+        raise InputError(f"esm regresses on the exact score, which data {data!r} does not have in closed form")
+    evaluation = truth.reference(times, kind, np.random.default_rng([seed, 1]), reference_n)
     tic = time.perf_counter()
     samples = training_samples(objective, proc, dist, int(n), rng, (t0, t1))
-    form = objective_form(objective, basis, samples, truth=truth, rng=rng)
-    learned = fit(form, AM_RIDGES if (objective == "am" and isinstance(ridge, str)) else ridge)
+    form = objective_form(objective, basis, samples, truth=truth.exact, rng=rng)
+    if isinstance(ridge, str):  # "auto": see RULE
+        learned = fit(form, RIDGES, rule=RULE)
+    else:
+        learned = fit(form, ridge)
     fit_time = time.perf_counter() - tic
     del form, samples
     tic = time.perf_counter()
-    if truth.dim == 1 or evaluation.monte_carlo is False:
+    if not evaluation.monte_carlo:
         oracle_ref = evaluation
     else:
-        oracle_ref = _reference(truth, proc, dist, times, kind, np.random.default_rng([seed, 2]), reference_n, grid)
+        oracle_ref = truth.reference(times, kind, np.random.default_rng([seed, 2]), reference_n)
     oform = ck.oracle_form(basis, oracle_ref, lam)
     oracle = LinearField(basis, solve(oform, ck.ORACLE_RIDGE), model="gradient", dim=truth.dim, rho=ck.ORACLE_RIDGE,
                          kind=kind, objective="oracle")

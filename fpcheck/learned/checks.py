@@ -353,13 +353,11 @@ def field_errors(field: Callable, reference: Reference, weight=None) -> FieldErr
 
 
 def _rule(times) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        nodes, W = (val.finite_array(a, "times") for a in times)
-    except (TypeError, ValueError):
-        raise InputError("times must be a pair (nodes, weights), e.g. error_times(t_range)") from None
-    if nodes.ndim != 1 or nodes.shape != W.shape or nodes.size < 1 or np.any(W < 0):
-        raise InputError(f"times must be a pair (nodes, weights) of equal 1-D shapes with weights >= 0, got {nodes.shape}, {W.shape}")
-    return nodes, W
+    from ._quadrature import _nodes
+
+    if np.ndim(times) == 0:
+        raise InputError("times must be a pair (nodes, weights), e.g. error_times(t_range)")
+    return _nodes(times)
 
 
 def pushforward_l1(velocity: Callable, truth, grid, t_range, times: Sequence[float]) -> np.ndarray:

@@ -20,6 +20,7 @@ SECTION_MODULES = (
     "fpcheck.report.grid_cases",
     "fpcheck.report.particle_cases",
     "fpcheck.report.verify_cases",
+    "fpcheck.report.learned_cases",
 )
 
 STATUSES = ("pass", "fail", "error")

@@ -352,14 +352,14 @@ def _grid(bounds, cells):
 
 
 #: Data without closed-form marginals (or whose truth is taken from the grid solver on purpose, as
-#: the issue of the grid's own score asks): ``(bounds, cells)`` of the grid, box faces on cell faces.
+#: for the grid's own score): ``(bounds, cells)`` of the grid, box faces on cell faces.
 #: The window starts at :data:`GRID_T0` times the horizon there: at ``vp-linear``'s t = 0.05 the
 #: kernel's width s_t = 0.17 is 7 cells of 0.025 (2D) and 34 of 0.005 (1D), so the grid score's
 #: O((h/s_t)^4) error is below 5e-4 relative (1D: below 1e-6).
 GRID_TRUTH = {
-    "box1d": ([(-5.0, 5.0)], 2000),
-    "doublewell1d": ([(-5.0, 5.0)], 2000),
-    "checkerboard2d": ([(-5.0, 5.0), (-5.0, 5.0)], (400, 400)),
+    "box1d": ([(-6.0, 6.0)], 2400),
+    "doublewell1d": ([(-6.0, 6.0)], 2400),
+    "checkerboard2d": ([(-6.0, 6.0), (-6.0, 6.0)], (480, 480)),
 }
 GRID_T0 = 0.05
 

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -274,7 +274,6 @@ class LearnedFit:
     fit_time_s: float
     oracle_time_s: float
     parameters: int
-    extra: dict = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -304,7 +303,6 @@ class LearnedFit:
                 "oracle_integrated_relative_velocity_error": o.integrated,
             })
         out.update({"fit_time_s": self.fit_time_s, "oracle_time_s": self.oracle_time_s})
-        out.update(self.extra)
         return out
 
     def table(self) -> str:

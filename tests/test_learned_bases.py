@@ -88,6 +88,11 @@ def _make(name: str, d: int, rng) -> bases.Basis:
             ScaledRBF(_centres(rng, 3, d), 0.8, *bases.spread(VP, 0.4), VP_RANGE),
             Chebyshev(4, VP_RANGE, warp=bases.signal_fraction(VP)),
         )
+    if name == "tensor_spread_warped_inverse_spread":  # the kernel's inverse spreads as time functions (the default 1D basis)
+        return Tensor(
+            ScaledRBF(_centres(rng, 3, d), 0.8, *bases.spread(VP, 0.4), VP_RANGE),
+            Concat(Chebyshev(2, VP_RANGE, warp=bases.signal_fraction(VP)), bases.InverseSpread(VP, [0.3, 0.7], VP_RANGE)),
+        )
     if name == "centred":  # minus functions of t alone: the time derivatives change, the x-derivatives do not
         inner = Tensor(ScaledRBF(_centres(rng, 3, d), 0.8, _sigma, _dsigma, T_RANGE), Chebyshev(2, T_RANGE))
         return bases.Centred(inner, Legendre(3, T_RANGE), rng.standard_normal((4, inner.size)))
@@ -109,6 +114,7 @@ ALL_BASES = [
     "tensor_rbf_chebyshev",
     "tensor_scaled_legendre",
     "tensor_spread_warped",
+    "tensor_spread_warped_inverse_spread",
     "centred",
     "tensor_polynomial_rbf",
     "concat",
@@ -152,7 +158,7 @@ def test_derivatives_match_finite_differences(name, d):
     _assert_columns_close(f.gradients, fd_grad, f.values, TOL1, f"{name} gradients")
     fd_lap = sum(second_diff(lambda s, e=e: along(e, s), 0.0, H2) for e in range(d))
     _assert_columns_close(f.laplacians, fd_lap, f.values, TOL2, f"{name} laplacians")
-    # a warp by a_t^2 of vp-linear changes u at up to du/dt ~ 5 (beta_t up to 12): its 5th t-derivative
+    # a warp by a_t^2 of vp-linear (or its kernel's inverse spread) changes at up to du/dt ~ 5 (beta_t up to 12): its 5th t-derivative
     # is ~ 5^5 / (4/3)^5 = 7e2 times the polynomials' above, so the step is cut 4x (truncation / 256,
     # rounding x 4: still 1e-12 S)
     h_t = H1 / 4 if "warped" in name else H1
@@ -247,6 +253,17 @@ def test_time_polynomials_match_numpy_polynomial():
         fused = Tensor(RBF([[0.0, 0.0]], 1.0), basis).evaluate(x, t)
         np.testing.assert_allclose(fused.values, want_v, rtol=1e-13, atol=1e-13)
         np.testing.assert_allclose(fused.time_derivatives, want_d, rtol=1e-13, atol=1e-13 * p * p * 2 / (hi - lo))
+
+
+def test_inverse_spread_is_the_diffused_components_precision():
+    # a component N(m, r^2) diffuses to N(a m, a^2 r^2 + s^2): r^2 times its precision, from the kernel itself
+    r, t = np.array([0.2, 0.5, 1.0]), np.array([0.01, 0.1, 0.4, 1.0])
+    k = VP.kernel(t)
+    want = r[None, :] ** 2 / (np.asarray(k.a)[:, None] ** 2 * r[None, :] ** 2 + np.asarray(k.s2)[:, None])
+    got = bases.InverseSpread(VP, r, (0.01, 1.0)).values(np.zeros((4, 1)), t)
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+    # VP keeps unit variance: a structure of size 1 keeps precision 1 at every time
+    np.testing.assert_allclose(got[:, 2], 1.0, rtol=1e-14)
 
 
 def test_time_polynomials_are_orthogonal():
@@ -386,6 +403,8 @@ def test_bad_inputs_raise_input_errors():
         (lambda: ScaledRBF(c1, 1.0, lambda t: t - 0.5, np.ones_like).values(x, 0.25), r"sigma\(t\).*> 0.*t = 0\.25"),
         (lambda: ScaledRBF(c1, 1.0, np.ones_like, lambda t: np.ones(2)).time_derivatives(x, 0.25), "broadcastable"),
         (lambda: RBF.from_data(x, 0), "m must be >= 1"),
+        (lambda: bases.InverseSpread(VP, [0.3, 0.0], (0.01, 1.0)), "scales must be"),
+        (lambda: bases.InverseSpread("vp", [0.3], (0.01, 1.0)), "affine process"),
         (lambda: RBF.from_data(x, 2, width_factor=0.0), "width_factor must be > 0"),
     ]
     for make, match in cases:

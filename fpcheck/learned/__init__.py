@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 
-_BASES = ("Basis", "Features", "OUTPUTS", "RBF", "ScaledRBF", "Polynomial", "Chebyshev", "Legendre", "Tensor", "Concat", "Centred", "signal_fraction", "spread")
+_BASES = ("Basis", "Features", "OUTPUTS", "RBF", "ScaledRBF", "Polynomial", "Chebyshev", "Legendre", "Tensor", "Concat", "Centred", "InverseSpread", "signal_fraction", "spread")
 _OBJECTIVES = (
     "QuadraticForm",
     "Block",

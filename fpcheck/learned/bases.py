@@ -17,17 +17,18 @@ and their objectives (ESM, ISM, DSM, AM, FM) need, at :math:`n` points with one 
 
 or several of them in one pass, :meth:`Basis.evaluate`.  The families:
 
-===================  =====================================================  =============================
-basis                :math:`\psi_j(x, t)`                                    :math:`J`
-===================  =====================================================  =============================
-:class:`RBF`         :math:`\exp(-|x - c_j|^2 / 2 w_j^2)`                    :math:`m`
-:class:`ScaledRBF`   :math:`\exp(-|x - c_j|^2 / 2 w_j^2 \sigma(t)^2)`        :math:`m`
-:class:`Polynomial`  :math:`\prod_i z_i^{\alpha_i}`, :math:`1 \le |\alpha| \le p`  :math:`\binom{d+p}{d} - 1`
-:class:`Chebyshev`   :math:`T_k(u)`, :math:`k = 0..p`                        :math:`p + 1`
-:class:`Legendre`    :math:`P_k(u)`, :math:`k = 0..p`                        :math:`p + 1`
-:class:`Tensor`      :math:`\rho_a(x, t)\, \pi_b(x, t)`                      :math:`J_\rho J_\pi`
-:class:`Concat`      the columns of each basis, side by side                :math:`\sum_i J_i`
-===================  =====================================================  =============================
+======================  =====================================================  =============================
+basis                   :math:`\psi_j(x, t)`                                    :math:`J`
+======================  =====================================================  =============================
+:class:`RBF`            :math:`\exp(-|x - c_j|^2 / 2 w_j^2)`                    :math:`m`
+:class:`ScaledRBF`      :math:`\exp(-|x - c_j|^2 / 2 w_j^2 \sigma(t)^2)`        :math:`m`
+:class:`Polynomial`     :math:`\prod_i z_i^{\alpha_i}`, :math:`1 \le |\alpha| \le p`  :math:`\binom{d+p}{d} - 1`
+:class:`Chebyshev`      :math:`T_k(u)`, :math:`k = 0..p`                        :math:`p + 1`
+:class:`Legendre`       :math:`P_k(u)`, :math:`k = 0..p`                        :math:`p + 1`
+:class:`InverseSpread`  :math:`r_i^2 / (a_t^2 r_i^2 + s_t^2)`                   :math:`k`
+:class:`Tensor`         :math:`\rho_a(x, t)\, \pi_b(x, t)`                      :math:`J_\rho J_\pi`
+:class:`Concat`         the columns of each basis, side by side                :math:`\sum_i J_i`
+======================  =====================================================  =============================
 
 with :math:`z = (x - x_0)/L` and the mapped time
 :math:`u = (2t - t_{\min} - t_{\max})/(t_{\max} - t_{\min}) \in [-1, 1]`.
@@ -68,6 +69,7 @@ __all__ = [
     "Tensor",
     "Concat",
     "Centred",
+    "InverseSpread",
     "signal_fraction",
     "spread",
 ]
@@ -816,6 +818,69 @@ def spread(process, r0: float) -> tuple[Callable, Callable]:
         return (a * da * r0 * r0 + 0.5 * ds2) / np.sqrt(a * a * r0 * r0 + s2)
 
     return sigma, dsigma
+
+
+class InverseSpread(Basis):
+    r"""Functions of time alone: the squared spreads' inverses :math:`r_i^2/\sigma_{r_i}(t)^2` of structures of sizes :math:`r_i`.
+
+    .. math::
+        \psi_i(t) = \frac{r_i^2}{a_t^2 r_i^2 + s_t^2}, \qquad
+        \partial_t\psi_i = -\frac{r_i^2\,(2 a_t \dot a_t r_i^2 + \dot{(s^2)}_t)}{(a_t^2 r_i^2 + s_t^2)^2},
+
+    equal to 1 at :math:`t = 0` and falling as the noise swamps the structure.  A Gaussian
+    component of variance :math:`r^2` diffuses to variance :math:`a_t^2 r^2 + s_t^2`, so its score's
+    slope is :math:`\psi(t)/r^2`; in the signal fraction :math:`g` of :func:`signal_fraction`
+    (VP: :math:`s^2 = 1 - g`) that is :math:`1/(1 - g(1 - r^2))`, with a pole :math:`r^2` beyond the
+    window's end :math:`g \to 1` (:math:`t \to 0`).  Polynomials in :math:`g` converge to it only
+    as :math:`\rho^{-k}`, :math:`\rho = u^* + \sqrt{u^{*2} - 1}` with :math:`u^*` the pole mapped
+    to :math:`[-1, 1]`: for :math:`r = 0.3`, :math:`\rho = 1.86`, and 7 Chebyshev polynomials leave
+    about 1%.  One such function with :math:`r` the data's resolution carries the pole exactly, so
+    the polynomials are left a smooth remainder.
+
+    Parameters
+    ----------
+    process : AffineProcess
+    scales : float or array_like (k,)
+        The sizes :math:`r_i > 0`.
+    t_range : (float, float)
+
+    Examples
+    --------
+    >>> from fpcheck import problems
+    >>> basis = InverseSpread(problems.process("vp-linear"), [0.3], (0.01, 1.0))
+    >>> basis.values(np.zeros((1, 1)), 0.01).round(4)
+    array([[0.9802]])
+    """
+
+    dim = None
+    depends_on_x = False
+    depends_on_t = True
+
+    def __init__(self, process, scales, t_range):
+        _kernel_terms(process, np.zeros(1))
+        r = val.finite_array(scales, "scales").reshape(-1)
+        if r.size == 0 or np.any(r <= 0):
+            raise InputError(f"scales must be one or more sizes > 0, got {scales!r}")
+        self.process, self.scales = process, _readonly(r)
+        self.t_range = _t_range(t_range)
+        self.size = r.size
+
+    def __repr__(self) -> str:
+        return f"InverseSpread(scales={np.round(self.scales, 4).tolist()}, t_range={self.t_range})"
+
+    def _compute(self, x, t, which, compiled):
+        a, da, s2, ds2 = (v[:, None] for v in _kernel_terms(self.process, t))
+        r2 = self.scales[None, :] ** 2
+        spread2 = a * a * r2 + s2
+        out = {}
+        if "values" in which:
+            out["values"] = r2 / spread2
+        for name in ("gradients", "laplacians"):
+            if name in which:
+                out[name] = self._zeros(name, x)
+        if "time_derivatives" in which:
+            out["time_derivatives"] = -r2 * (2.0 * a * da * r2 + ds2) / spread2**2
+        return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,9 +30,22 @@ fastest near :math:`t_0`.  Measured on ``vp-linear`` x ``gmm1d-bimodal`` by the 
 (:math:`s_t^2`-weighted relative Fisher divergence on :math:`[0.01, 1]`), 20 centres x 7
 polynomials: 2.9e-4 in :math:`a_t`, 2.4e-4 in :math:`a_t^2`, 3.2e-4 in :math:`t`, 4.3e-4 in
 :math:`\log s_t^2`; bumps whose centres move with the kernel (:math:`a_t c_j`) all collapse onto
-one shape as :math:`a_t \to 0` and reach only 1.3e-1.  The default, 28 x 7 bumps plus a quadratic
-in :math:`x` times the same 7 polynomials (210 parameters), reaches 6.9e-5; its figures, and every
-objective's, are printed by ``benchmarks/bench_learned.py``.
+one shape as :math:`a_t \to 0` and reach only 1.3e-1.
+
+A component's score has slope :math:`1/(a_t^2 r^2 + s_t^2)`, which as a function of :math:`g` has
+a pole just beyond :math:`t = 0` (:class:`~fpcheck.learned.bases.InverseSpread`): 7 polynomials
+leave 3.2e-3 relative at :math:`t_0` and 12 leave 3.3e-4, while the error at
+:math:`t \approx 0.07\text{-}0.15` (5e-4 to 7e-4) does not move; that one is spatial (20, 28, 40
+centres at 10 polynomials: 2.7e-4, 4.9e-5, 1.3e-5).  So in 1D the default spends the parameters on
+centres and carries the pole in one time function: 30 bumps and a quadratic in :math:`x`, times
+6 Chebyshev polynomials and :math:`r_0^2/\sigma(t)^2` (224 parameters), reach 4.3e-5 (28 x 7
+polynomials, 210 parameters: 6.9e-5; pole scales 0.2 to 0.4 all give 4.0e-5 to 5.0e-5).  34 bumps x
+(5 + 1) reach the same 4.3e-5, but their DSM fit at :math:`n = 2\cdot 10^5` gave reverse-SDE particles
+from the far tail of :math:`q_T` tails that the end-to-end comparison rejects (2 of 1e5 beyond
+:math:`6\sigma` of :math:`q_{t_0}`; the 30-bump basis: 1, at :math:`|x| \le 3.9`).  In 2D
+(``gmm2d-ring8``: 8 components of width 0.2) the limit is spatial: 64 centres give 4.5e-3 with 7
+or 13 polynomials and 4.3e-3 with the pole functions, 128 centres 1.9e-3.  Every objective's figures
+are printed by ``benchmarks/bench_learned.py``.
 
 **Times** (:func:`training_samples`).  Stratified on the window (one draw per stratum of the
 time density), so the time integral is integrated with a variance :math:`O(n^{-3})` instead of
@@ -41,8 +54,9 @@ time density), so the time integral is integrated with a variance :math:`O(n^{-3
 noise of the DSM target is where :math:`x_t` still carries information about :math:`x_0`,
 whose size is :math:`a_t`; predicted from the asymptotic covariance
 :math:`\mathrm{tr}(A^{-1}\Sigma_b)` for 20 x 7 bumps the optimal density lowers the excess over the oracle 1.9x
-and :math:`p \propto a_t` follows it to within 20% (measured: excess 5.7e-5 against 8.4e-5
-uniform at :math:`n = 10^6`).
+and :math:`p \propto a_t` follows it to within 20% (measured with 28 x 7 bumps: excess 5.7e-5
+against 8.4e-5 uniform at :math:`n = 10^6`; :math:`p \propto a_t^{1/2}` and :math:`a_t^{3/2}` on the
+default basis: 1.0e-3 and 5.6e-4 against 5.2e-4 at :math:`10^5`, means over 3 seeds).
 """
 
 from __future__ import annotations
@@ -55,7 +69,8 @@ import numpy as np
 
 from ..errors import InputError
 from . import checks as ck
-from .bases import RBF, Basis, Centred, Chebyshev, Concat, Polynomial, ScaledRBF, Tensor, signal_fraction, spread
+from .bases import (RBF, Basis, Centred, Chebyshev, Concat, InverseSpread, Polynomial, ScaledRBF, Tensor,
+                    signal_fraction, spread)
 
 __all__ = [
     "OBJECTIVES",
@@ -107,7 +122,8 @@ def _window(process, t_range) -> tuple[float, float]:
     return lo, hi
 
 
-def default_basis(process, data, t_range=None, *, centres: int | None = None, degree: int = 6, seed: int = 0) -> Basis:
+def default_basis(process, data, t_range=None, *, centres: int | None = None, degree: int | None = None,
+                  seed: int = 0) -> Basis:
     r"""Bumps of widths :math:`w_j\sigma(t)` times Chebyshev polynomials in the signal fraction (module notes).
 
     Parameters
@@ -120,21 +136,23 @@ def default_basis(process, data, t_range=None, *, centres: int | None = None, de
     t_range : (float, float), optional
         The window; default :data:`T_RANGE` times the horizon.
     centres : int, optional
-        Number of centres; default 28 in 1D, 64 in 2D, 96 in 3D.
-    degree : int
-        Chebyshev degree in time (``degree + 1`` polynomials).
+        Number of centres; default 30 in 1D, 64 in 2D, 96 in 3D.
+    degree : int, optional
+        Chebyshev degree in time (``degree + 1`` polynomials); default 5 in 1D, 6 in 2-3D.
     seed : int
         Seed of the pilot.
+
     Returns
     -------
     Basis
         ``Tensor(ScaledRBF(...), T) + Tensor(Polynomial(d, 2), T)`` with
-        ``T = Chebyshev(degree, t_range, warp=signal_fraction(process))``: :math:`r_0 = \tfrac43 h`
-        with :math:`h` the spacing (the median nearest-centre distance in 2-3D), widths
-        :math:`w_j = h_j / r_0`.  The quadratic potentials give the field its linear tails, as a
-        Gaussian's: without them a learned score falls to 0 beyond the outermost bumps (at
-        :math:`x = 6`, :math:`t = 1`: -0.9 against the exact -6), and reverse-SDE particles that start
-        in the far tail of :math:`q_T` escape to :math:`|x| \sim 10^2`.
+        ``T = Chebyshev(degree, t_range, warp=signal_fraction(process))``, and in 1D also
+        :class:`~fpcheck.learned.bases.InverseSpread` at :math:`r_0` among the time functions:
+        :math:`r_0 = \tfrac43 h` with :math:`h` the spacing (the median nearest-centre distance in
+        2-3D), widths :math:`w_j = h_j / r_0`.  The quadratic potentials give the field its linear
+        tails, as a Gaussian's: without them a learned score falls to 0 beyond the outermost bumps
+        (at :math:`x = 6`, :math:`t = 1`: -0.9 against the exact -6), and reverse-SDE particles that
+        start in the far tail of :math:`q_T` escape to :math:`|x| \sim 10^2`.
     """
     from ._samples import kernel_samples
 
@@ -142,7 +160,7 @@ def default_basis(process, data, t_range=None, *, centres: int | None = None, de
     rng = np.random.default_rng(seed)
     pilot = kernel_samples(process, data, PILOT, rng, t_range=(t0, t1)).x
     d = pilot.shape[1]
-    m = int(centres) if centres is not None else {1: 28, 2: 64}.get(d, 96)
+    m = int(centres) if centres is not None else {1: 30, 2: 64}.get(d, 96)
     if m < 2:
         raise InputError(f"centres must be at least 2, got {m}")
     if d == 1:
@@ -153,8 +171,10 @@ def default_basis(process, data, t_range=None, *, centres: int | None = None, de
         c, h = np.asarray(rbf.centres), np.asarray(rbf.widths)
     r0 = 4.0 / 3.0 * float(np.median(h))
     space = ScaledRBF(c, h / r0, *spread(process, r0), t_range=(t0, t1))
-    time_basis = Chebyshev(degree, (t0, t1), warp=signal_fraction(process))
-    return Concat(Tensor(space, time_basis), Tensor(Polynomial(d, 2), time_basis))
+    k = (5 if d == 1 else 6) if degree is None else degree
+    polynomials = Chebyshev(k, (t0, t1), warp=signal_fraction(process))
+    times = [polynomials] if d > 1 else [polynomials, InverseSpread(process, [r0], (t0, t1))]
+    return Concat(*(Tensor(f, g) for f in (space, Polynomial(d, 2)) for g in times))
 
 
 def centred_for_action_matching(basis: Basis, process, data, t_range=None, *, seed: int = 0) -> Basis:
@@ -163,7 +183,8 @@ def centred_for_action_matching(basis: Basis, process, data, t_range=None, *, se
     The means are fitted by :data:`CENTRING_DEGREE` + 1 Chebyshev polynomials in the signal fraction
     to :data:`CENTRING_PILOT` kernel samples at each node of :func:`fpcheck.learned.checks.error_times`.
     Measured (``vp-linear`` x ``gmm1d-bimodal``, 10^6 samples, 16 per path): integrated relative
-    velocity error 4.9e-3 with the ridge chosen at 0.03, against 1.0e-2 at 0.1 uncentred.
+    velocity error 4.9e-3 with the ridge chosen at 0.03, against 1.0e-2 at 0.1 uncentred (28 x 7
+    bumps); on the default basis 4.4e-3 at 0.03.
     """
     from ._samples import kernel_samples
 

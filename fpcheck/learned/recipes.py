@@ -37,12 +37,17 @@ a pole just beyond :math:`t = 0` (:class:`~fpcheck.learned.bases.InverseSpread`)
 leave 3.2e-3 relative at :math:`t_0` and 12 leave 3.3e-4, while the error at
 :math:`t \approx 0.07\text{-}0.15` (5e-4 to 7e-4) does not move; that one is spatial (20, 28, 40
 centres at 10 polynomials: 2.7e-4, 4.9e-5, 1.3e-5).  So in 1D the default spends the parameters on
-centres and carries the pole in one time function: 30 bumps and a quadratic in :math:`x`, times
-6 Chebyshev polynomials and :math:`r_0^2/\sigma(t)^2` (224 parameters), reach 4.3e-5 (28 x 7
-polynomials, 210 parameters: 6.9e-5; pole scales 0.2 to 0.4 all give 4.0e-5 to 5.0e-5).  34 bumps x
-(5 + 1) reach the same 4.3e-5, but their DSM fit at :math:`n = 2\cdot 10^5` gave reverse-SDE particles
-from the far tail of :math:`q_T` tails that the end-to-end comparison rejects (2 of 1e5 beyond
-:math:`6\sigma` of :math:`q_{t_0}`; the 30-bump basis: 1, at :math:`|x| \le 3.9`).  In 2D
+centres and carries the pole in one time function: 28 bumps over the pilot's 0.1% to 99.9%
+quantiles (:data:`CENTRE_QUANTILE`) and a quadratic in :math:`x`, times 6 Chebyshev polynomials and
+:math:`r_0^2/\sigma(t)^2` (210 parameters), reach 2.9e-5 (28 x 7 polynomials from the pilot's
+smallest to its largest sample: 6.9e-5; at 34 bumps, pole scales from 0.2 to 0.4 in place of
+:math:`r_0 = 0.35` give 4.0e-5 to 5.0e-5).  The sizes were chosen by the predicted DSM error at :math:`n = 10^6`, the oracle
+plus the asymptotic excess :math:`\mathrm{tr}(A^{-1}\Sigma)/(nD)` (which predicted 1.08e-4 for a fit
+measured at 1.07e-4): 26 to 34 bumps x 5 to 7 time functions span 9.6e-5 to 1.6e-4, the excess
+growing as about :math:`0.3\,p/n`.  34 bumps x (5 + 1) over the full pilot range reached 4.3e-5,
+but their DSM fit at :math:`n = 2\cdot 10^5` let reverse-SDE particles from the far tail of
+:math:`q_T` escape (2 of 1e5 beyond :math:`6\sigma` of :math:`q_{t_0}`) and the end-to-end
+comparison rejected.  In 2D
 (``gmm2d-ring8``: 8 components of width 0.2) the limit is spatial: 64 centres give 4.5e-3 with 7
 or 13 polynomials and 4.3e-3 with the pole functions, 128 centres 1.9e-3.  Every objective's figures
 are printed by ``benchmarks/bench_learned.py``.
@@ -55,8 +60,10 @@ noise of the DSM target is where :math:`x_t` still carries information about :ma
 whose size is :math:`a_t`; predicted from the asymptotic covariance
 :math:`\mathrm{tr}(A^{-1}\Sigma_b)` for 20 x 7 bumps the optimal density lowers the excess over the oracle 1.9x
 and :math:`p \propto a_t` follows it to within 20% (measured with 28 x 7 bumps: excess 5.7e-5
-against 8.4e-5 uniform at :math:`n = 10^6`; :math:`p \propto a_t^{1/2}` and :math:`a_t^{3/2}` on the
-default basis: 1.0e-3 and 5.6e-4 against 5.2e-4 at :math:`10^5`, means over 3 seeds).
+against 8.4e-5 uniform at :math:`n = 10^6`; :math:`p \propto a_t^{1/2}` and :math:`a_t^{3/2}` on 34
+bumps x (5 + 1): 1.0e-3 and 5.6e-4 against 5.2e-4 at :math:`10^5`, means over 3 seeds); by the
+same prediction on 30 bumps x (5 + 1), :math:`p \propto a_t` is within 6% of the optimal
+:math:`p \propto \lambda\sqrt{\mathrm{tr}(A^{-1}C(t))}`.
 """
 
 from __future__ import annotations
@@ -113,6 +120,12 @@ RIDGES = np.logspace(-8.0, 1.0, 19)
 #: Pooled kernel samples that place the centres.
 PILOT = 20000
 
+#: In 1D the centres span the pilot's quantiles ``CENTRE_QUANTILE`` to ``1 - CENTRE_QUANTILE``: its extremes
+#: are its noisiest part, and beyond the bumps the quadratic potentials carry the tails.  Measured on
+#: vp-linear x gmm1d-bimodal, 28 bumps x (6 + 1): oracle 2.9e-5 against 5.9e-5 from the smallest to the
+#: largest pilot sample (quantile 3e-3: 2.9e-5; 1e-2: 4.6e-5 at 30 bumps).
+CENTRE_QUANTILE = 1e-3
+
 
 def _window(process, t_range) -> tuple[float, float]:
     T = float(process.T)
@@ -131,12 +144,12 @@ def default_basis(process, data, t_range=None, *, centres: int | None = None, de
     process : AffineProcess
     data : Distribution
         Used only through samples: a pilot of :data:`PILOT` kernel samples on the window places
-        the centres (in 1D a uniform grid from their smallest to their largest, in 2-3D k-means,
+        the centres (in 1D a uniform grid over their quantiles :data:`CENTRE_QUANTILE` to 1 - that, in 2-3D k-means,
         :meth:`~fpcheck.learned.bases.RBF.from_data`).
     t_range : (float, float), optional
         The window; default :data:`T_RANGE` times the horizon.
     centres : int, optional
-        Number of centres; default 30 in 1D, 64 in 2D, 96 in 3D.
+        Number of centres; default 28 in 1D, 64 in 2D, 96 in 3D.
     degree : int, optional
         Chebyshev degree in time (``degree + 1`` polynomials); default 5 in 1D, 6 in 2-3D.
     seed : int
@@ -160,11 +173,11 @@ def default_basis(process, data, t_range=None, *, centres: int | None = None, de
     rng = np.random.default_rng(seed)
     pilot = kernel_samples(process, data, PILOT, rng, t_range=(t0, t1)).x
     d = pilot.shape[1]
-    m = int(centres) if centres is not None else {1: 30, 2: 64}.get(d, 96)
+    m = int(centres) if centres is not None else {1: 28, 2: 64}.get(d, 96)
     if m < 2:
         raise InputError(f"centres must be at least 2, got {m}")
     if d == 1:
-        c = np.linspace(pilot.min(), pilot.max(), m)[:, None]
+        c = np.linspace(*np.quantile(pilot[:, 0], [CENTRE_QUANTILE, 1.0 - CENTRE_QUANTILE]), m)[:, None]
         h = np.full(m, c[1, 0] - c[0, 0])
     else:
         rbf = RBF.from_data(pilot, m, seed=seed)
@@ -184,7 +197,7 @@ def centred_for_action_matching(basis: Basis, process, data, t_range=None, *, se
     to :data:`CENTRING_PILOT` kernel samples at each node of :func:`fpcheck.learned.checks.error_times`.
     Measured (``vp-linear`` x ``gmm1d-bimodal``, 10^6 samples, 16 per path): integrated relative
     velocity error 4.9e-3 with the ridge chosen at 0.03, against 1.0e-2 at 0.1 uncentred (28 x 7
-    bumps); on the default basis 4.4e-3 at 0.03.
+    bumps); on the default basis 2.9e-3 at 1e-3.
     """
     from ._samples import kernel_samples
 

@@ -32,6 +32,7 @@ import pytest
 from _unit_helpers import central_diff, second_diff
 
 from fpcheck import problems
+from fpcheck.distributions import GaussianMixture
 from fpcheck.errors import InputError
 from fpcheck.learned import bases
 from fpcheck.learned.bases import (
@@ -44,6 +45,7 @@ from fpcheck.learned.bases import (
     ScaledRBF,
     Tensor,
 )
+from fpcheck.learned.pilot import MixtureLogDensity
 
 H1, TOL1 = 1e-3, 1e-8
 H2, TOL2 = 5e-3, 1e-6
@@ -93,6 +95,11 @@ def _make(name: str, d: int, rng) -> bases.Basis:
             ScaledRBF(_centres(rng, 3, d), 0.8, *bases.spread(VP, 0.4), VP_RANGE),
             Concat(Chebyshev(2, VP_RANGE, warp=bases.signal_fraction(VP)), bases.InverseSpread(VP, [0.3, 0.7], VP_RANGE)),
         )
+    if name == "tensor_mixture_log_density_warped":  # the pilot's diffused log-density (default bases), rotated covariances
+        q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+        covs = np.stack([q @ np.diag(rng.uniform(0.2, 0.4, d)) @ q.T for _ in range(2)])
+        mix = GaussianMixture([0.4, 0.6], _centres(rng, 2, d), covs)
+        return Tensor(MixtureLogDensity(VP, mix, VP_RANGE), Chebyshev(3, VP_RANGE, warp=bases.signal_fraction(VP)))
     if name == "centred":  # minus functions of t alone: the time derivatives change, the x-derivatives do not
         inner = Tensor(ScaledRBF(_centres(rng, 3, d), 0.8, _sigma, _dsigma, T_RANGE), Chebyshev(2, T_RANGE))
         return bases.Centred(inner, Legendre(3, T_RANGE), rng.standard_normal((4, inner.size)))
@@ -115,6 +122,7 @@ ALL_BASES = [
     "tensor_scaled_legendre",
     "tensor_spread_warped",
     "tensor_spread_warped_inverse_spread",
+    "tensor_mixture_log_density_warped",
     "centred",
     "tensor_polynomial_rbf",
     "concat",

@@ -5,6 +5,9 @@ r"""Learned fields: models linear in their parameters, and the objectives that f
   :class:`~fpcheck.learned.bases.ScaledRBF`, :class:`~fpcheck.learned.bases.Polynomial`,
   :class:`~fpcheck.learned.bases.Chebyshev`, :class:`~fpcheck.learned.bases.Legendre`,
   :class:`~fpcheck.learned.bases.Tensor`, :class:`~fpcheck.learned.bases.Concat`.
+* ``pilot.py``: a Gaussian mixture fitted to data samples by EM (:func:`~fpcheck.learned.pilot.fit_mixture`,
+  :func:`~fpcheck.learned.pilot.select_mixture`) and its diffused log-density as a feature,
+  :class:`~fpcheck.learned.pilot.MixtureLogDensity` (the default bases start from it).
 * ``objectives.py`` (forms in ``_forms.py``, samples and exact fields in ``_samples.py``,
   quadrature in ``_quadrature.py``): ESM, ISM, DSM, sliced score matching, Action Matching and
   conditional flow matching as quadratic forms :class:`~fpcheck.learned.objectives.QuadraticForm`,
@@ -43,7 +46,7 @@ _OBJECTIVES = (
     "action_matching_quadrature",
 )
 _FIT = ("RIDGE_GRID", "RidgeSelection", "LinearField", "solve")
-_MODULES = ("objectives", "fit")
+_MODULES = ("objectives", "fit", "pilot")
 _ATTRIBUTES = {name: "bases" for name in _BASES}
 _ATTRIBUTES.update({name: "objectives" for name in _OBJECTIVES})
 _ATTRIBUTES.update({name: "fit" for name in _FIT})

@@ -13,44 +13,68 @@ r"""Fits of the built-in problems: a default basis, samples, the objective, the 
    capacity from the objective's noise;
 5. measures both against the truth (:mod:`fpcheck.learned.checks`).
 
-**The basis** (:func:`default_basis`).  Gaussian bumps with widths that follow the kernel's
-spread, times Chebyshev polynomials in the signal fraction :math:`g = a_t^2/(a_t^2 + s_t^2)`:
+**The basis** (:func:`default_basis`).  Three families of potentials, each times the same
+functions of time:
 
 .. math::
-    \psi_{jk}(x, t) = \exp\Big(-\frac{|x - c_j|^2}{2 w_j^2\sigma(t)^2}\Big)\, T_k(u(g(t))), \qquad
+    \log\hat q_t(x), \qquad
+    \exp\Big(-\frac{|x - c_j|^2}{2 w_j^2\sigma(t)^2}\Big), \qquad
+    x^\alpha\ (|\alpha| \le 2), \qquad\text{times}\quad T_k(u(g(t))), \qquad
     \sigma(t) = \sqrt{a_t^2 r_0^2 + s_t^2} .
 
-The score of diffused data has structure of size :math:`\sqrt{a_t^2 r^2 + s_t^2}` for data
-structure of size :math:`r` (each Gaussian component is pushed to variance :math:`a_t^2 r^2 + s_t^2`),
-so bumps of width :math:`w_j\sigma(t)` keep their resolution relative to it at every time; with
-:math:`w_j r_0 = h` (the centre spacing) they are as wide as their spacing at :math:`t = 0` and
-widen with the noise.  The score depends on time only through :math:`(a_t, s_t^2)`; in the signal
-fraction it changes at a comparable pace over the whole window, where in :math:`t` it changes
-fastest near :math:`t_0`.  Measured on ``vp-linear`` x ``gmm1d-bimodal`` by the quadrature oracle
-(:math:`s_t^2`-weighted relative Fisher divergence on :math:`[0.01, 1]`), 20 centres x 7
-polynomials: 2.9e-4 in :math:`a_t`, 2.4e-4 in :math:`a_t^2`, 3.2e-4 in :math:`t`, 4.3e-4 in
-:math:`\log s_t^2`; bumps whose centres move with the kernel (:math:`a_t c_j`) all collapse onto
-one shape as :math:`a_t \to 0` and reach only 1.3e-1.
+*The pilot* :math:`\hat q_t` (:mod:`fpcheck.learned.pilot`) is a Gaussian mixture fitted by EM to
+:data:`PILOT` draws of the data, its number of components chosen by the BIC (at most
+:data:`PILOT_COMPONENTS`), and diffused in closed form by the process's kernel.  Its gradient is
+its score, so the fit starts from a score with every mode in it and scales it in time; the bumps
+and the quadratic carry what the pilot misses.  For mixture data the pilot's family holds the
+truth and what is left is the pilot's sampling error (its parameters from 2e4 draws); for data
+that are no mixture it is an approximation that the bumps correct.  Measured by DSM at
+:math:`n = 2\cdot 10^5` (seed 0, oracle in brackets), with the pilot against the bumps alone
+(``pilot=False``, :data:`CENTRES_ALONE`):
 
-A component's score has slope :math:`1/(a_t^2 r^2 + s_t^2)`, which as a function of :math:`g` has
-a pole just beyond :math:`t = 0` (:class:`~fpcheck.learned.bases.InverseSpread`): 7 polynomials
-leave 3.2e-3 relative at :math:`t_0` and 12 leave 3.3e-4, while the error at
-:math:`t \approx 0.07\text{-}0.15` (5e-4 to 7e-4) does not move; that one is spatial (20, 28, 40
-centres at 10 polynomials: 2.7e-4, 4.9e-5, 1.3e-5).  So in 1D the default spends the parameters on
-centres and carries the pole in one time function: 28 bumps over the pilot's 0.1% to 99.9%
-quantiles (:data:`CENTRE_QUANTILE`) and a quadratic in :math:`x`, times 6 Chebyshev polynomials and
-:math:`r_0^2/\sigma(t)^2` (210 parameters), reach 2.9e-5 (28 x 7 polynomials from the pilot's
-smallest to its largest sample: 6.9e-5; at 34 bumps, pole scales from 0.2 to 0.4 in place of
-:math:`r_0 = 0.35` give 4.0e-5 to 5.0e-5).  The sizes were chosen by the predicted DSM error at :math:`n = 10^6`, the oracle
-plus the asymptotic excess :math:`\mathrm{tr}(A^{-1}\Sigma)/(nD)` (which predicted 1.08e-4 for a fit
-measured at 1.07e-4): 26 to 34 bumps x 5 to 7 time functions span 9.6e-5 to 1.6e-4, the excess
-growing as about :math:`0.3\,p/n`.  34 bumps x (5 + 1) over the full pilot range reached 4.3e-5,
-but their DSM fit at :math:`n = 2\cdot 10^5` let reverse-SDE particles from the far tail of
-:math:`q_T` escape (2 of 1e5 beyond :math:`6\sigma` of :math:`q_{t_0}`) and the end-to-end
-comparison rejected.  In 2D
-(``gmm2d-ring8``: 8 components of width 0.2) the limit is spatial: 64 centres give 4.5e-3 with 7
-or 13 polynomials and 4.3e-3 with the pole functions, 128 centres 1.9e-3.  Every objective's figures
-are printed by ``benchmarks/bench_learned.py``.
+* ``gmm1d-bimodal``: 6.4e-5 (5.3e-7) at 105 parameters, against 2.5e-4 (2.9e-5) at 210;
+* ``box1d``: 2.9e-5 (3.4e-7) against 9.3e-5 (7.2e-6); ``doublewell1d``: 3.9e-5 (1.3e-6) against
+  1.2e-4 (7.0e-6);
+* ``gmm2d-ring8``: 1.24e-4 (4.4e-5) at 154 parameters, against 4.8e-3 (4.5e-3) at 483 (more bumps
+  lower the oracle and raise the excess: with a pilot of 8 components from other draws, 16, 32 and
+  64 bumps gave 9.9e-5 (2.0e-5), 1.4e-4 (1.1e-5) and 2.2e-4 (5.9e-6));
+* ``checkerboard2d``: 1.17e-3 (1.08e-3) against 2.6e-3 (2.3e-3), 5.9 s against 34 s to fit;
+* ``gmm3d-tetra``: 1.1e-4 (8.2e-6) at 294 parameters.
+
+A generic basis pays for every mode with bumps, and in :math:`d` dimensions the bumps a mode needs
+grow like the :math:`d`-th power of what one axis needs: on ``gmm2d-ring8`` (8 components of
+width 0.2) 64 bumps leave 4.5e-3 whether with 7 or 13 polynomials or the pole functions below,
+128 bumps 1.9e-3 at 931 parameters.  With the pilot the excess over the oracle, about
+:math:`0.3\,p/n`, is what is left, so the default spends few parameters on bumps
+(:data:`CENTRES`).
+
+*The bumps* have widths that follow the kernel's spread.  The score of diffused data has
+structure of size :math:`\sqrt{a_t^2 r^2 + s_t^2}` for data structure of size :math:`r` (each
+Gaussian component is pushed to variance :math:`a_t^2 r^2 + s_t^2`), so bumps of width
+:math:`w_j\sigma(t)` keep their resolution relative to it at every time; with :math:`w_j r_0 = h`
+(the centre spacing) they are as wide as their spacing at :math:`t = 0` and widen with the noise.
+
+*The time functions* are Chebyshev polynomials in the signal fraction
+:math:`g = a_t^2/(a_t^2 + s_t^2)`.  The score depends on time only through :math:`(a_t, s_t^2)`;
+in :math:`g` it changes at a comparable pace over the whole window, where in :math:`t` it changes
+fastest near :math:`t_0`.  Measured without the pilot on ``vp-linear`` x ``gmm1d-bimodal`` by the
+quadrature oracle (:math:`s_t^2`-weighted relative Fisher divergence on :math:`[0.01, 1]`), 20
+centres x 7 polynomials: 2.9e-4 in :math:`a_t`, 2.4e-4 in :math:`a_t^2`, 3.2e-4 in :math:`t`,
+4.3e-4 in :math:`\log s_t^2`; bumps whose centres move with the kernel (:math:`a_t c_j`) all
+collapse onto one shape as :math:`a_t \to 0` and reach only 1.3e-1.  A component's score has
+slope :math:`1/(a_t^2 r^2 + s_t^2)`, which as a function of :math:`g` has a pole just beyond
+:math:`t = 0` (:class:`~fpcheck.learned.bases.InverseSpread`): 7 polynomials leave 3.2e-3 relative
+at :math:`t_0` and 12 leave 3.3e-4, so in 1D one time function is :math:`r_0^2/\sigma(t)^2`.
+
+*Without the pilot* (``pilot=False``) the 1D default is 28 bumps over the pilot's 0.1% to 99.9%
+quantiles (:data:`CENTRE_QUANTILE`) and a quadratic, times 6 Chebyshev polynomials and the inverse
+spread (210 parameters): oracle 2.9e-5, DSM at :math:`10^6` 9.0e-5, 1.3e-4 and 9.4e-5 on seeds 0-2.
+Its sizes were chosen by the predicted DSM error at :math:`n = 10^6`, the oracle plus the
+asymptotic excess :math:`\mathrm{tr}(A^{-1}\Sigma)/(nD)` (which predicted 1.08e-4 for a fit measured
+at 1.07e-4): 26 to 34 bumps x 5 to 7 time functions span 9.6e-5 to 1.6e-4.  34 bumps over the full
+pilot range reached 4.3e-5, but their DSM fit at :math:`n = 2\cdot 10^5` let reverse-SDE particles
+from the far tail of :math:`q_T` escape (2 of 1e5 beyond :math:`6\sigma` of :math:`q_{t_0}`).
+Every objective's figures are printed by ``benchmarks/bench_learned.py``.
 
 **Times** (:func:`training_samples`).  Stratified on the window (one draw per stratum of the
 time density), so the time integral is integrated with a variance :math:`O(n^{-3})` instead of
@@ -117,8 +141,15 @@ RULE = "upper"
 #: matching chose 0.1, the top of :data:`fpcheck.learned.fit.RIDGE_GRID`).
 RIDGES = np.logspace(-8.0, 1.0, 19)
 
-#: Pooled kernel samples that place the centres.
+#: Pooled kernel samples that place the centres; their data draws x0 fit the pilot mixture.
 PILOT = 20000
+
+#: Most components of the pilot mixture (chosen by the BIC, :func:`fpcheck.learned.pilot.select_mixture`).
+PILOT_COMPONENTS = 12
+
+#: Default number of bumps by dimension (3: and above), with the pilot mixture and without it.
+CENTRES = {1: 12, 2: 16, 3: 32}
+CENTRES_ALONE = {1: 28, 2: 64, 3: 96}
 
 #: In 1D the centres span the pilot's quantiles ``CENTRE_QUANTILE`` to ``1 - CENTRE_QUANTILE``: its extremes
 #: are its noisiest part, and beyond the bumps the quadratic potentials carry the tails.  Measured on
@@ -136,30 +167,35 @@ def _window(process, t_range) -> tuple[float, float]:
 
 
 def default_basis(process, data, t_range=None, *, centres: int | None = None, degree: int | None = None,
-                  seed: int = 0) -> Basis:
-    r"""Bumps of widths :math:`w_j\sigma(t)` times Chebyshev polynomials in the signal fraction (module notes).
+                  seed: int = 0, pilot: bool = True) -> Basis:
+    r"""The pilot's diffused log-density and bumps of widths :math:`w_j\sigma(t)`, times Chebyshev polynomials in the signal fraction (module notes).
 
     Parameters
     ----------
     process : AffineProcess
     data : Distribution
-        Used only through samples: a pilot of :data:`PILOT` kernel samples on the window places
-        the centres (in 1D a uniform grid over their quantiles :data:`CENTRE_QUANTILE` to 1 - that, in 2-3D k-means,
-        :meth:`~fpcheck.learned.bases.RBF.from_data`).
+        Used only through samples: :data:`PILOT` draws fit the pilot mixture
+        (:func:`~fpcheck.learned.pilot.select_mixture`, at most :data:`PILOT_COMPONENTS`
+        components), and a pilot of :data:`PILOT` kernel samples on the window places the centres
+        (in 1D a uniform grid over their quantiles :data:`CENTRE_QUANTILE` to 1 - that, in 2-3D
+        k-means, :meth:`~fpcheck.learned.bases.RBF.from_data`).
     t_range : (float, float), optional
         The window; default :data:`T_RANGE` times the horizon.
     centres : int, optional
-        Number of centres; default 28 in 1D, 64 in 2D, 96 in 3D.
+        Number of centres; default :data:`CENTRES` (with the pilot) or :data:`CENTRES_ALONE`
+        (without) by dimension.
     degree : int, optional
         Chebyshev degree in time (``degree + 1`` polynomials); default 5 in 1D, 6 in 2-3D.
     seed : int
-        Seed of the pilot.
+        Seed of the pilots.
+    pilot : bool
+        Include the pilot mixture's log-density :class:`~fpcheck.learned.pilot.MixtureLogDensity`.
 
     Returns
     -------
     Basis
-        ``Tensor(ScaledRBF(...), T) + Tensor(Polynomial(d, 2), T)`` with
-        ``T = Chebyshev(degree, t_range, warp=signal_fraction(process))``, and in 1D also
+        ``Tensor(MixtureLogDensity, T) + Tensor(ScaledRBF(...), T) + Tensor(Polynomial(d, 2), T)``
+        with ``T = Chebyshev(degree, t_range, warp=signal_fraction(process))``, and in 1D also
         :class:`~fpcheck.learned.bases.InverseSpread` at :math:`r_0` among the time functions:
         :math:`r_0 = \tfrac43 h` with :math:`h` the spacing (the median nearest-centre distance in
         2-3D), widths :math:`w_j = h_j / r_0`.  The quadratic potentials give the field its linear
@@ -168,26 +204,31 @@ def default_basis(process, data, t_range=None, *, centres: int | None = None, de
         start in the far tail of :math:`q_T` escape to :math:`|x| \sim 10^2`.
     """
     from ._samples import kernel_samples
+    from .pilot import MixtureLogDensity, select_mixture
 
     t0, t1 = _window(process, t_range)
     rng = np.random.default_rng(seed)
-    pilot = kernel_samples(process, data, PILOT, rng, t_range=(t0, t1)).x
-    d = pilot.shape[1]
-    m = int(centres) if centres is not None else {1: 28, 2: 64}.get(d, 96)
+    samples = kernel_samples(process, data, PILOT, rng, t_range=(t0, t1))
+    d = samples.x.shape[1]
+    m = int(centres) if centres is not None else (CENTRES if pilot else CENTRES_ALONE)[min(d, 3)]
     if m < 2:
         raise InputError(f"centres must be at least 2, got {m}")
     if d == 1:
-        c = np.linspace(*np.quantile(pilot[:, 0], [CENTRE_QUANTILE, 1.0 - CENTRE_QUANTILE]), m)[:, None]
+        c = np.linspace(*np.quantile(samples.x[:, 0], [CENTRE_QUANTILE, 1.0 - CENTRE_QUANTILE]), m)[:, None]
         h = np.full(m, c[1, 0] - c[0, 0])
     else:
-        rbf = RBF.from_data(pilot, m, seed=seed)
+        rbf = RBF.from_data(samples.x, m, seed=seed)
         c, h = np.asarray(rbf.centres), np.asarray(rbf.widths)
     r0 = 4.0 / 3.0 * float(np.median(h))
     space = ScaledRBF(c, h / r0, *spread(process, r0), t_range=(t0, t1))
     k = (5 if d == 1 else 6) if degree is None else degree
     polynomials = Chebyshev(k, (t0, t1), warp=signal_fraction(process))
     times = [polynomials] if d > 1 else [polynomials, InverseSpread(process, [r0], (t0, t1))]
-    return Concat(*(Tensor(f, g) for f in (space, Polynomial(d, 2)) for g in times))
+    features = [space, Polynomial(d, 2)]
+    if pilot:
+        mixture = select_mixture(samples.x0, PILOT_COMPONENTS, seed=seed)
+        features.insert(0, MixtureLogDensity(process, mixture, (t0, t1)))
+    return Concat(*(Tensor(f, g) for f in features for g in times))
 
 
 def centred_for_action_matching(basis: Basis, process, data, t_range=None, *, seed: int = 0) -> Basis:

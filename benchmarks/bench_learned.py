@@ -1,6 +1,6 @@
 """Learned scores and velocities against the truth: every objective side by side, the 1/n excess, 2D, timing.
 
-Run ``python benchmarks/bench_learned.py`` (all parts, about 15 minutes on 2 cores) or choose
+Run ``python benchmarks/bench_learned.py`` (all parts, about 30 minutes on 2 cores) or choose
 parts with ``--parts table,excess,ring8``.  Figures, as the issue asks for them:
 
 * ``table``: on ``vp-linear`` x ``gmm1d-bimodal``, each objective fitted on ``--n`` samples
@@ -11,7 +11,7 @@ parts with ``--parts table,excess,ring8``.  Figures, as the issue asks for them:
   weighted and <= 1e-2 per t on [0.05, 1]; AM <= 1e-2.
 * ``excess``: DSM's excess over the oracle at n = 1e4, 1e5, 1e6 and its fitted log-log slope
   (expected -1 +- 0.25), each n averaged over seeds so that the slope is not one draw's.
-* ``ring8``: the same table on ``gmm2d-ring8`` (n = ``--n2d``).
+* ``ring8``: the same table on ``gmm2d-ring8`` (n = ``--n2d``, default 1e6).
 * ``e2e``: the DSM-learned score (1D at ``--n``, ring8 at ``--n2d``) as a sampler: 1e5 exact draws of
   q_T carried to t0 = 0.01 by the reverse SDE and the probability-flow ODE (200 Heun steps), then
   the calibrated comparison with the exact q_t0 (``compare_to_mixture``, alpha = 0.01).
@@ -126,7 +126,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--parts", default="table,excess,ring8,e2e,grid,doublewell")
     p.add_argument("--n", type=int, default=1_000_000)
-    p.add_argument("--n2d", type=int, default=200_000)
+    p.add_argument("--n2d", type=int, default=1_000_000)
     p.add_argument("--objectives", default=",".join(OBJECTIVES))
     args = p.parse_args(argv)
     objectives = [o for o in args.objectives.split(",") if o]

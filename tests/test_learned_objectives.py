@@ -315,6 +315,33 @@ def test_split_keeps_the_scale_and_standard_errors_are_sample_deviations():
     np.testing.assert_allclose(train.A, train.blocks[0].matrix(), rtol=0, atol=1e-13 * np.abs(form.A).max())
 
 
+def test_a_design_shared_by_the_outputs_is_the_full_vector_design():
+    # a vector model's rows hold the features once (outputs = d); the same rows with the full design
+    # G_r = I_d (x) psi_r^T must give the same matrix, losses and split
+    from fpcheck.learned._forms import Block, QuadraticForm, model_design, output_design
+
+    truth = vp_truth(2)
+    smp = ob.kernel_samples(truth.process, truth.data, 400, np.random.default_rng(8), t_range=T_RANGE)
+    basis = make_basis(2)
+    feats = basis.evaluate(smp.x, smp.t, "values")
+    compact, outputs = model_design("vector", feats, 2)
+    full = output_design("vector", feats, 2)
+    assert outputs == 2 and compact.shape == (400, 1, basis.size) and full.shape == (400, 2, 2 * basis.size)
+    rng = np.random.default_rng(3)
+    linear, const, w = rng.normal(size=(400, 2 * basis.size)), rng.normal(size=400), np.full(400, 1 / 400)
+    a, b = Block(compact, linear, const, w, True, 2), Block(full, linear, const, w, True)
+    np.testing.assert_allclose(a.matrix(), b.matrix(), rtol=1e-13, atol=1e-15)
+    thetas = rng.normal(size=(2 * basis.size, 3))
+    np.testing.assert_allclose(a.losses(thetas), b.losses(thetas), rtol=1e-12)
+    np.testing.assert_allclose(a.losses(thetas[:, 0]), b.losses(thetas[:, 0]), rtol=1e-12)
+    meta = dict(basis=basis, model="vector", dim=2, name="esm", kind="score")
+    (ta, ha), (tb, hb) = QuadraticForm([a], **meta).split(0.25, 1), QuadraticForm([b], **meta).split(0.25, 1)
+    np.testing.assert_allclose(ta.A, tb.A, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ha.A, hb.A, rtol=1e-12, atol=1e-15)
+    with pytest.raises(InputError, match="does not match"):
+        QuadraticForm([Block(compact, linear, const, w, True, 3)], **meta)
+
+
 # ------------------------------------------------------------------------------ quadrature vs Monte Carlo
 
 

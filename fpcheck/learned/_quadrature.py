@@ -183,7 +183,8 @@ def _lambda(weight, nodes: np.ndarray) -> np.ndarray:
 
 
 def _stack(blocks: Sequence[Block]) -> Block:
-    return Block(*(np.concatenate([getattr(b, f) for b in blocks]) for f in ("design", "linear", "constant", "weights")), False)
+    return Block(*(np.concatenate([getattr(b, f) for b in blocks]) for f in ("design", "linear", "constant", "weights")), False,
+                 blocks[0].outputs)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,8 +42,10 @@ from ._forms import (
     QuadraticForm,
     check_model,
     design_needs,
+    design_transpose,
     divergence_rows,
     linear_block as _linear_block,
+    model_design,
     output_design,
 )
 from ._quadrature import (
@@ -162,13 +164,14 @@ def _regression_form(basis, x, t, y, model, weight, name, kind) -> QuadraticForm
     r"""The rows of :math:`\tfrac12\lambda|G\theta - y|^2`: :math:`M = \sqrt\lambda G`, :math:`B = \lambda G^T y`, :math:`C = \tfrac12\lambda|y|^2`."""
     n, d = x.shape
     lam = _weights(weight, t)
-    G = output_design(model, basis.evaluate(x, t, design_needs(model)), d)
+    G, outputs = model_design(model, basis.evaluate(x, t, design_needs(model)), d)
     block = Block(
         np.sqrt(lam)[:, None, None] * G,
-        lam[:, None] * np.einsum("rip,ri->rp", G, y),
+        lam[:, None] * design_transpose(G, outputs, y),
         0.5 * lam * np.sum(y * y, axis=1),
         np.full(n, 1.0 / n),
         True,
+        outputs,
     )
     return QuadraticForm([block], basis=basis, model=model, dim=d, name=name, kind=kind)
 
@@ -232,8 +235,9 @@ def ism(basis: Basis, x, t, *, model: str = "gradient", weight=None) -> Quadrati
     t = _times(t, n)
     lam = _weights(weight, t)
     feats = basis.evaluate(x, t, design_needs(model, divergence=True))
-    G = output_design(model, feats, d)
-    block = Block(np.sqrt(lam)[:, None, None] * G, -lam[:, None] * divergence_rows(model, feats, d), np.zeros(n), np.full(n, 1.0 / n), True)
+    G, outputs = model_design(model, feats, d)
+    block = Block(np.sqrt(lam)[:, None, None] * G, -lam[:, None] * divergence_rows(model, feats, d), np.zeros(n), np.full(n, 1.0 / n),
+                  True, outputs)
     return QuadraticForm([block], basis=basis, model=model, dim=d, name="ism", kind="score")
 
 
@@ -335,11 +339,13 @@ def sliced(basis: Basis, x, t, *, rng: np.random.Generator | None = None, v=None
         raise InputError(f"v must have shape ({n}, {d}), one projection per sample; got shape {v.shape}")
     lam = _weights(weight, t)
     feats = basis.evaluate(x, t, ("values", "gradients"))
-    G = output_design("vector", feats, d)
     vg = np.einsum("rjk,rk->rj", feats.gradients, v)  # v . grad psi_j
     linear = -(lam[:, None, None] * v[:, :, None] * vg[:, None, :]).reshape(n, d * basis.size)
-    design = G if variance_reduced else np.einsum("ri,rip->rp", v, G)[:, None, :]
-    block = Block(np.sqrt(lam)[:, None, None] * design, linear, np.zeros(n), np.full(n, 1.0 / n), True)
+    if variance_reduced:  # |s|^2: the features shared by the d outputs
+        design, outputs = model_design("vector", feats, d)
+    else:  # (v . s)^2 = (sum_ij theta_ij v_i psi_j)^2
+        design, outputs = np.einsum("ri,rj->rij", v, feats.values).reshape(n, 1, d * basis.size), 1
+    block = Block(np.sqrt(lam)[:, None, None] * design, linear, np.zeros(n), np.full(n, 1.0 / n), True, outputs)
     return QuadraticForm([block], basis=basis, model="vector", dim=d, name="sliced", kind="score")
 
 

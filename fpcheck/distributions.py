@@ -223,8 +223,9 @@ class GaussianMixture(_Mixture):
 
     def _log_terms(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-component log-terms ``(n, K)`` and whitened residuals ``z`` ``(n, K, d)``."""
-        z = np.einsum("kij,nkj->nki", self._chol_inv, x[:, None, :] - self.means[None])
-        return self._log_norm - 0.5 * np.einsum("nki,nki->nk", z, z), z
+        # one batched product per component, (K, n, d), viewed as (n, K, d)
+        z = ((x[None] - self.means[:, None, :]) @ self._chol_inv.transpose(0, 2, 1)).transpose(1, 0, 2)
+        return self._log_norm - 0.5 * np.sum(z * z, axis=2), z
 
     def _score_block(self, terms: np.ndarray, z: np.ndarray) -> np.ndarray:
         # -L^{-T} z for each component, weighted by its responsibility

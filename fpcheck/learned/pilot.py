@@ -30,8 +30,6 @@ from .bases import RBF, Basis, _integer, _kernel_terms, _nearest, _t_range
 
 __all__ = ["fit_mixture", "select_mixture", "MixtureLogDensity"]
 
-_LOG_2PI = float(np.log(2.0 * np.pi))
-
 #: Lloyd steps of each k-means start.
 KMEANS_STEPS = 20
 
@@ -43,15 +41,6 @@ def _samples(x) -> np.ndarray:
     if data.ndim != 2 or data.shape[1] < 1:
         raise InputError(f"x must have shape (n, d), got shape {np.shape(x)}")
     return data
-
-
-def _log_terms(data: np.ndarray, weights, means, covs) -> np.ndarray:
-    """``log pi_j + log N(x_r; mu_j, Sigma_j)``, shape ``(n, K)``."""
-    chol = np.linalg.cholesky(covs)
-    # z_j = L_j^{-1}(x - mu_j) as one batched product per component, (K, n, d)
-    z = (data[None] - means[:, None, :]) @ np.linalg.inv(chol).transpose(0, 2, 1)
-    logdet = np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
-    return (np.log(weights) - logdet - 0.5 * data.shape[1] * _LOG_2PI)[None] - 0.5 * np.sum(z * z, axis=2).T
 
 
 def _parameters(k: int, d: int) -> int:
@@ -175,7 +164,7 @@ def fit_mixture(x, components: int, *, seed: int | None = 0, restarts: int = 5, 
         means = (resp.T @ data) / mass[:, None]
         dev = data[None] - means[:, None, :]  # (K, n, d)
         covs = (resp.T[:, :, None] * dev).transpose(0, 2, 1) @ dev / mass[:, None, None] + eps
-        terms = _log_terms(data, weights, means, covs)
+        terms = GaussianMixture(weights, means, covs)._log_terms(data)[0]
         top = terms.max(axis=1, keepdims=True)
         resp = np.exp(terms - top)
         total = resp.sum(axis=1, keepdims=True)

@@ -144,7 +144,7 @@ RULE = "upper"
 #: matching chose 0.1, the top of :data:`fpcheck.learned.fit.RIDGE_GRID`).
 RIDGES = np.logspace(-8.0, 1.0, 19)
 
-#: Pooled kernel samples that place the centres; their data draws x0 fit the pilot mixture.
+#: Pooled kernel samples that place the centres; the first PILOT of the pilot mixture's draws choose its components.
 PILOT = 20000
 
 #: Most components of the pilot mixture, chosen by the BIC on :data:`PILOT` data draws

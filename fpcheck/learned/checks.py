@@ -196,23 +196,26 @@ def quadrature_reference(truth, times, field: str = "score") -> Reference:
     return Reference(nodes, W, pts, wts, vals, field, False)
 
 
-def oracle_form(basis, reference: Reference, weight=None):
+def oracle_form(basis, reference: Reference, weight=None, model: str = "gradient"):
     r"""Explicit matching of the reference's true field: :math:`\tfrac12\sum_k W_k\lambda_k\sum_i w_{ki}|u(x_{ki}, t_k) - u^*_{ki}|^2`.
 
-    A gradient model (the score is a gradient, and so is the VP probability-flow velocity); its
-    minimiser is the basis's best field in the metric of :func:`field_errors` with the same
-    ``weight`` (exactly so for quadrature references).
+    Its minimiser is the best field of ``basis`` and ``model`` in the metric of :func:`field_errors`
+    with the same ``weight`` (exactly so for quadrature references).  The default is the gradient
+    model (the score is a gradient, and so is the VP probability-flow velocity); a fit of the vector
+    model (sliced score matching) is measured against the vector model's oracle, a different space
+    of fields on the same features.
     """
     from ._quadrature import regression_blocks
-    from ._forms import QuadraticForm
+    from ._forms import QuadraticForm, check_model
 
+    model = check_model(model)
     m = reference.times.size
     lam = np.ones(m) if weight is None else np.broadcast_to(np.asarray(weight, dtype=float), (m,))
     c = reference.time_weights * lam
-    block = regression_blocks(basis, "gradient", reference.times, reference.points, reference.values,
+    block = regression_blocks(basis, model, reference.times, reference.points, reference.values,
                               [c[k] * w for k, w in enumerate(reference.weights)])
     d = reference.points[0].shape[1]
-    return QuadraticForm([block], basis=basis, model="gradient", dim=d, name="oracle", kind=reference.field)
+    return QuadraticForm([block], basis=basis, model=model, dim=d, name="oracle", kind=reference.field)
 
 
 def grid_reference(process, data, times, grid, field: str = "score", floor: float = 1e-14) -> Reference:

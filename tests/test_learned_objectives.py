@@ -147,6 +147,29 @@ def test_sliced_form_equals_its_definition(samples_by_dim, dim, variance_reduced
     assert again.A.shape == form.A.shape
 
 
+@pytest.mark.parametrize("projections", ob.PROJECTIONS)
+def test_sliced_draws_its_projections_as_asked(samples_by_dim, projections):
+    truth, smp = samples_by_dim[2]
+    basis = make_basis(2)
+    form = ob.sliced(basis, smp.x, smp.t, rng=np.random.default_rng(3), projections=projections)
+    draw = np.random.default_rng(3)
+    v = draw.choice((-1.0, 1.0), size=smp.x.shape) if projections == "rademacher" else draw.standard_normal(smp.x.shape)
+    given = ob.sliced(basis, smp.x, smp.t, v=v)
+    np.testing.assert_array_equal(form.A, given.A)
+    np.testing.assert_array_equal(form.b, given.b)
+
+
+def test_rademacher_sliced_score_matching_in_1d_is_implicit_score_matching_of_the_vector_model(samples_by_dim):
+    # v = +-1, so v^T (grad s) v = s' and (variance-reduced) |s|^2 / 2: the same rows as ISM's
+    truth, smp = samples_by_dim[1]
+    basis = make_basis(1)
+    lam = np.random.default_rng(4).uniform(0.5, 2.0, smp.t.size)
+    form = ob.sliced(basis, smp.x, smp.t, rng=np.random.default_rng(2), variance_reduced=True, weight=lam)
+    implicit = ob.ism(basis, smp.x, smp.t, model="vector", weight=lam)
+    np.testing.assert_allclose(form.A, implicit.A, rtol=1e-12, atol=1e-14 * np.abs(implicit.A).max())
+    np.testing.assert_allclose(form.b, implicit.b, rtol=1e-12, atol=1e-14 * np.abs(implicit.b).max())
+
+
 @pytest.mark.parametrize("coupled", [False, True])
 def test_action_matching_form_equals_its_definition(coupled):
     truth = vp_truth(1)
@@ -482,6 +505,7 @@ def test_bad_inputs_raise_input_errors():
         lambda: ob.esm(basis, smp.x, 0.95, truth.score),  # outside the basis's t_range
         lambda: ob.sliced(basis, smp.x, smp.t),
         lambda: ob.sliced(basis, smp.x, smp.t, v=np.zeros((5, 1))),
+        lambda: ob.sliced(basis, smp.x, smp.t, rng=np.random.default_rng(0), projections="uniform"),
         lambda: ob.dsm(basis, (smp.t, smp.x0, smp.eps, smp.x)),
         lambda: ob.dsm(basis, smp._replace(process=problems.process("vp-cosine"))),  # not the process that drew them
         lambda: ob.dsm(basis, smp._replace(t=np.zeros(100))),

@@ -45,7 +45,7 @@ from fpcheck.learned.bases import (
     ScaledRBF,
     Tensor,
 )
-from fpcheck.learned.pilot import MixtureLogDensity
+from fpcheck.learned.pilot import MixtureLogDensity, MixtureScore
 
 H1, TOL1 = 1e-3, 1e-8
 H2, TOL2 = 5e-3, 1e-6
@@ -95,11 +95,12 @@ def _make(name: str, d: int, rng) -> bases.Basis:
             ScaledRBF(_centres(rng, 3, d), 0.8, *bases.spread(VP, 0.4), VP_RANGE),
             Concat(Chebyshev(2, VP_RANGE, warp=bases.signal_fraction(VP)), bases.InverseSpread(VP, [0.3, 0.7], VP_RANGE)),
         )
-    if name == "tensor_mixture_log_density_warped":  # the pilot's diffused log-density (default bases), rotated covariances
+    if name.startswith("tensor_mixture_"):  # the pilot's diffused log-density (default bases), or its score, rotated covariances
         q, _ = np.linalg.qr(rng.standard_normal((d, d)))
         covs = np.stack([q @ np.diag(rng.uniform(0.2, 0.4, d)) @ q.T for _ in range(2)])
         mix = GaussianMixture([0.4, 0.6], _centres(rng, 2, d), covs)
-        return Tensor(MixtureLogDensity(VP, mix, VP_RANGE), Chebyshev(3, VP_RANGE, warp=bases.signal_fraction(VP)))
+        feature = MixtureScore if name == "tensor_mixture_score_warped" else MixtureLogDensity
+        return Tensor(feature(VP, mix, VP_RANGE), Chebyshev(3, VP_RANGE, warp=bases.signal_fraction(VP)))
     if name == "centred":  # minus functions of t alone: the time derivatives change, the x-derivatives do not
         inner = Tensor(ScaledRBF(_centres(rng, 3, d), 0.8, _sigma, _dsigma, T_RANGE), Chebyshev(2, T_RANGE))
         return bases.Centred(inner, Legendre(3, T_RANGE), rng.standard_normal((4, inner.size)))
@@ -123,6 +124,7 @@ ALL_BASES = [
     "tensor_spread_warped",
     "tensor_spread_warped_inverse_spread",
     "tensor_mixture_log_density_warped",
+    "tensor_mixture_score_warped",
     "centred",
     "tensor_polynomial_rbf",
     "concat",

@@ -14,7 +14,7 @@ from fpcheck import problems
 from fpcheck.analytic import ExactMarginals
 from fpcheck.distributions import BoxMixture, GaussianMixture
 from fpcheck.errors import InputError
-from fpcheck.learned.pilot import MixtureLogDensity, fit_mixture, select_mixture
+from fpcheck.learned.pilot import MixtureLogDensity, MixtureScore, fit_mixture, select_mixture
 
 VP = problems.process("vp-linear")
 OU = problems.process("ou")
@@ -33,6 +33,10 @@ def test_the_feature_is_the_diffused_log_density_and_its_score(process, data):
         # the same closed form by another route (Cholesky factors against eigenvectors): round-off only
         np.testing.assert_allclose(f.values[:, 0], exact.logpdf(x, t), rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(f.gradients[:, 0, :], exact.score(x, t), rtol=1e-10, atol=1e-10 * np.abs(exact.score(x, t)).max())
+        # the score as d features (vector models), and its Jacobian symmetric (a Hessian)
+        g = MixtureScore(process, dist, (0.01, 1.0)).evaluate(x, t, ("values", "gradients"))
+        np.testing.assert_allclose(g.values, f.gradients[:, 0, :], rtol=1e-13, atol=1e-13 * np.abs(g.values).max())
+        np.testing.assert_allclose(g.gradients, g.gradients.transpose(0, 2, 1), rtol=1e-12, atol=1e-12 * np.abs(g.gradients).max())
     # per-point times give what one time per call gives
     x, t = exact.sample(50, 0.3, rng), rng.uniform(0.01, 1.0, 50)
     per_point = basis.values(x, t)[:, 0]
@@ -49,6 +53,8 @@ def test_the_feature_depends_on_the_process_mean_shift():
     x, t, h = exact.sample(40, 0.5, np.random.default_rng(1)), 0.5, 1e-5
     fd = (exact.logpdf(x, t + h) - exact.logpdf(x, t - h)) / (2 * h)
     np.testing.assert_allclose(basis.time_derivatives(x, t)[:, 0], fd, rtol=1e-6, atol=1e-7)
+    fd = (exact.score(x, t + h) - exact.score(x, t - h)) / (2 * h)
+    np.testing.assert_allclose(MixtureScore(OU, dist, (0.01, 1.0)).time_derivatives(x, t), fd, rtol=1e-6, atol=1e-7)
 
 
 def test_em_recovers_a_mixture_and_is_the_maximum_likelihood():

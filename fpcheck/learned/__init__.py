@@ -7,7 +7,8 @@ r"""Learned fields: models linear in their parameters, and the objectives that f
   :class:`~fpcheck.learned.bases.Tensor`, :class:`~fpcheck.learned.bases.Concat`.
 * ``pilot.py``: a Gaussian mixture fitted to data samples by EM (:func:`~fpcheck.learned.pilot.fit_mixture`,
   :func:`~fpcheck.learned.pilot.select_mixture`) and its diffused log-density as a feature,
-  :class:`~fpcheck.learned.pilot.MixtureLogDensity` (the default bases start from it).
+  :class:`~fpcheck.learned.pilot.MixtureLogDensity` (the default bases start from it), and its score
+  components, :class:`~fpcheck.learned.pilot.MixtureScore`, for vector models.
 * ``objectives.py`` (forms in ``_forms.py``, samples and exact fields in ``_samples.py``,
   quadrature in ``_quadrature.py``): ESM, ISM, DSM, sliced score matching, Action Matching and
   conditional flow matching as quadratic forms :class:`~fpcheck.learned.objectives.QuadraticForm`,

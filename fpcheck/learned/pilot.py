@@ -16,9 +16,13 @@ features do the work as before.
   1977), seeded by k-means (:meth:`~fpcheck.learned.bases.RBF.from_data`);
   :func:`select_mixture`: its number of components by the BIC.
 * :class:`MixtureLogDensity`: the feature, with its exact gradient, Laplacian and time derivative.
+* :class:`MixtureScore`: the pilot's score components as :math:`d` features, for vector models
+  (sliced score matching), whose span then holds the pilot's score as a gradient model's does.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from scipy import special
@@ -28,7 +32,7 @@ from ..distributions import GaussianMixture
 from ..errors import InputError
 from .bases import RBF, Basis, _integer, _kernel_terms, _nearest, _t_range
 
-__all__ = ["fit_mixture", "select_mixture", "MixtureLogDensity"]
+__all__ = ["fit_mixture", "select_mixture", "MixtureLogDensity", "MixtureScore"]
 
 #: Lloyd steps of each k-means start.
 KMEANS_STEPS = 20
@@ -234,7 +238,8 @@ class MixtureLogDensity(Basis):
     def __repr__(self) -> str:
         return f"MixtureLogDensity(K={len(self.mixture.weights)}, dim={self.dim}, t_range={self.t_range})"
 
-    def _compute(self, x, t, which, compiled):
+    def _state(self, x, t):
+        """Per point and component: z, v, their time derivatives, log-terms, responsibilities, g, and log q."""
         n, d = x.shape
         kern, dkern = self.process.kernel(t), self.process.kernel_derivative(t)
         a, da, s2, ds2 = (np.broadcast_to(np.asarray(v, dtype=float), (n,))[:, None, None]
@@ -248,11 +253,18 @@ class MixtureLogDensity(Basis):
         ell = self._log_w[None] - 0.5 * np.sum(np.log(2.0 * np.pi * v) + z * z / v, axis=2)
         log_q = special.logsumexp(ell, axis=1)
         w = np.exp(ell - log_q[:, None])
+        g = -np.einsum("kij,nkj->nki", self._vec, z / v)  # (n, K, d)
+        dv = 2.0 * a * da * self._lam[None] + ds2
+        dz = -(np.einsum("kij,ni->nkj", self._vec, dc) + da * self._mu[None])  # d z / d t
+        return _State(z, v, dz, dv, w, g, log_q)
+
+    def _compute(self, x, t, which, compiled):
+        st = self._state(x, t)
+        v, w, g = st.v, st.w, st.g
         out = {}
         if "values" in which:
-            out["values"] = log_q[:, None]
+            out["values"] = st.log_q[:, None]
         if {"gradients", "laplacians"} & set(which):
-            g = -np.einsum("kij,nkj->nki", self._vec, z / v)  # (n, K, d)
             grad = np.einsum("nk,nki->ni", w, g)
             if "gradients" in which:
                 out["gradients"] = grad[:, None, :]
@@ -260,8 +272,78 @@ class MixtureLogDensity(Basis):
                 inner = np.sum(g * g, axis=2) - np.sum(1.0 / v, axis=2)
                 out["laplacians"] = (np.einsum("nk,nk->n", w, inner) - np.sum(grad * grad, axis=1))[:, None]
         if "time_derivatives" in which:
-            dv = 2.0 * a * da * self._lam[None] + ds2
-            dz = -(np.einsum("kij,ni->nkj", self._vec, dc) + da * self._mu[None])  # d z / d t
-            dell = np.sum(-0.5 * dv / v + 0.5 * z * z * dv / (v * v) - z * dz / v, axis=2)
-            out["time_derivatives"] = np.einsum("nk,nk->n", w, dell)[:, None]
+            out["time_derivatives"] = np.einsum("nk,nk->n", w, _log_term_rates(st))[:, None]
+        return out
+
+
+class _State(NamedTuple):
+    z: np.ndarray
+    v: np.ndarray
+    dz: np.ndarray
+    dv: np.ndarray
+    w: np.ndarray
+    g: np.ndarray
+    log_q: np.ndarray
+
+
+def _log_term_rates(st: _State) -> np.ndarray:
+    r""":math:`\partial_t\ell_j`, shape ``(n, K)``."""
+    z, v = st.z, st.v
+    return np.sum(-0.5 * st.dv / v + 0.5 * z * z * st.dv / (v * v) - z * st.dz / v, axis=2)
+
+
+class MixtureScore(MixtureLogDensity):
+    r""":math:`d` features: the components :math:`\partial_e\log\hat q_t(x)` of the diffused pilot's score, for vector models.
+
+    A vector model :math:`s_i = \sum_j\theta_{ij}\psi_j` (sliced score matching) holds the pilot's
+    score itself when these are among its features (:math:`\theta_{ie} = \delta_{ie}`), as a
+    gradient model does with :class:`MixtureLogDensity`.  In the notation there, with
+    :math:`P_j = U_j\,\mathrm{diag}(1/v_j)\,U_j^T` and :math:`s = \nabla\log\hat q_t = \sum_j w_j g_j`:
+
+    .. math::
+        \nabla s &= H = \sum_j w_j(g_jg_j^T - P_j) - ss^T, \\
+        \Delta s &= \sum_j w_j\big[g_j\big((g_j - s)\cdot g_j - \operatorname{tr}P_j\big)
+                    - P_j(2g_j - s)\big] - Hs - s\operatorname{tr}H, \\
+        \partial_t s &= \sum_j w_j\big[(\partial_t\ell_j - \overline{\partial_t\ell})\,g_j
+                    - U_j\big(\partial_t z_j / v_j - z_j\,\dot v_j / v_j^2\big)\big],
+        \quad \overline{\partial_t\ell} = \sum_k w_k\,\partial_t\ell_k,
+
+    from :math:`\partial_f w_j = w_j(g_{jf} - s_f)` and :math:`\partial_f g_j = -P_j e_f`.
+    Plain NumPy, :math:`O(nKd^3)`; no compiled kernel.  Parameters as for :class:`MixtureLogDensity`.
+    """
+
+    def __init__(self, process, mixture: GaussianMixture, t_range):
+        super().__init__(process, mixture, t_range)
+        self.size = self.dim
+
+    def __repr__(self) -> str:
+        return f"MixtureScore(K={len(self.mixture.weights)}, dim={self.dim}, t_range={self.t_range})"
+
+    def _compute(self, x, t, which, compiled):
+        st = self._state(x, t)
+        z, v, w, g = st.z, st.v, st.w, st.g
+        vec = self._vec
+        score = np.einsum("nk,nki->ni", w, g)
+        out = {}
+        if "values" in which:
+            out["values"] = score
+        if {"gradients", "laplacians"} & set(which):
+            prec = np.einsum("kij,nkj,klj->nkil", vec, 1.0 / v, vec)  # P_j, (n, K, d, d)
+            hess = (np.einsum("nk,nki,nkl->nil", w, g, g) - np.einsum("nk,nkil->nil", w, prec)
+                    - score[:, :, None] * score[:, None, :])
+            if "gradients" in which:
+                out["gradients"] = hess
+            if "laplacians" in which:
+                dev = g - score[:, None, :]
+                trace_p = np.sum(1.0 / v, axis=2)
+                inner = np.sum(dev * g, axis=2) - trace_p  # (n, K)
+                pull = np.einsum("nkil,nkl->nki", prec, 2.0 * g - score[:, None, :])
+                out["laplacians"] = (np.einsum("nk,nki->ni", w, g * inner[:, :, None] - pull)
+                                     - np.einsum("nil,nl->ni", hess, score)
+                                     - score * np.trace(hess, axis1=1, axis2=2)[:, None])
+        if "time_derivatives" in which:
+            rates = _log_term_rates(st)
+            rates = rates - np.einsum("nk,nk->n", w, rates)[:, None]
+            dg = -np.einsum("kij,nkj->nki", vec, st.dz / v - z * st.dv / (v * v))
+            out["time_derivatives"] = np.einsum("nk,nki->ni", w, rates[:, :, None] * g + dg)
         return out

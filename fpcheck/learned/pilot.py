@@ -239,7 +239,7 @@ class MixtureLogDensity(Basis):
         return f"MixtureLogDensity(K={len(self.mixture.weights)}, dim={self.dim}, t_range={self.t_range})"
 
     def _state(self, x, t):
-        """Per point and component: z, v, their time derivatives, log-terms, responsibilities, g, and log q."""
+        """Per point and component: z, v and their time derivatives, the responsibilities w, g; and log q per point."""
         n, d = x.shape
         kern, dkern = self.process.kernel(t), self.process.kernel_derivative(t)
         a, da, s2, ds2 = (np.broadcast_to(np.asarray(v, dtype=float), (n,))[:, None, None]
